@@ -1,0 +1,240 @@
+// Package config reads Truss's configuration from environment variables into
+// a typed struct, once, at start-up. Every variable, its default and its
+// meaning is listed in Variables; the README's configuration table is
+// generated from the same list (see TestReadmeTableMatchesVariables).
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Environment names the mode Truss runs in.
+type Environment string
+
+const (
+	// Development relaxes cookie and TLS requirements for http://localhost.
+	Development Environment = "development"
+	// Production enforces HTTPS-only cookies and refuses insecure defaults.
+	Production Environment = "production"
+)
+
+// Config is the whole runtime configuration of a Truss server.
+type Config struct {
+	Env       Environment
+	APIHost   string
+	APIPort   int
+	PublicURL *url.URL
+
+	DatabaseURL      string
+	DatabaseMaxConns int
+
+	KratosPublicURL *url.URL
+	KratosAdminURL  *url.URL
+	KetoReadURL     *url.URL
+	KetoWriteURL    *url.URL
+	// HydraPublicURL and HydraAdminURL are nil when OAuth2 is disabled
+	// (HYDRA_ADMIN_URL set to the empty string).
+	HydraPublicURL *url.URL
+	HydraAdminURL  *url.URL
+	OryTimeout     time.Duration
+
+	SMTP SMTP
+
+	LogLevel        slog.Level
+	LogFormat       string
+	ShutdownTimeout time.Duration
+}
+
+// SMTP is the outgoing mail configuration. Host empty means email is disabled.
+type SMTP struct {
+	Host     string
+	Port     int
+	Username string
+	Password string
+	From     string
+}
+
+// HydraEnabled reports whether OAuth2 (Ory Hydra) is configured.
+func (c Config) HydraEnabled() bool { return c.HydraAdminURL != nil }
+
+// ListenAddr is the host:port the HTTP server binds.
+func (c Config) ListenAddr() string { return fmt.Sprintf("%s:%d", c.APIHost, c.APIPort) }
+
+// Lookup returns the value of an environment variable and whether it is set,
+// like os.LookupEnv. Tests pass a map-backed lookup.
+type Lookup func(name string) (string, bool)
+
+// FieldError is one invalid variable.
+type FieldError struct {
+	Name     string
+	Value    string
+	Expected string
+}
+
+func (e FieldError) Error() string {
+	return fmt.Sprintf("%s=%q: expected %s", e.Name, e.Value, e.Expected)
+}
+
+// Errors is every invalid variable found in one pass, so an operator can fix
+// them all at once instead of one restart per mistake.
+type Errors []FieldError
+
+func (es Errors) Error() string {
+	lines := make([]string, 0, len(es)+1)
+	lines = append(lines, fmt.Sprintf("invalid configuration (%d problem(s)):", len(es)))
+	for _, e := range es {
+		// Never echo secrets back into logs.
+		if isSecret(e.Name) {
+			e.Value = "<redacted>"
+		}
+		lines = append(lines, "  - "+e.Error())
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Load reads and validates the configuration. On failure the error is an
+// Errors value listing every problem.
+func Load(lookup Lookup) (Config, error) {
+	r := reader{lookup: lookup}
+	var c Config
+	c.Env = Environment(r.oneOf("TRUSS_ENV", string(Development), string(Production)))
+	c.APIHost = r.str("API_HOST")
+	c.APIPort = r.port("API_PORT")
+	c.PublicURL = r.url("TRUSS_PUBLIC_URL", true)
+	c.DatabaseURL = r.databaseURL("DATABASE_URL")
+	c.DatabaseMaxConns = r.intRange("DATABASE_MAX_CONNS", 1, 1000)
+	c.KratosPublicURL = r.url("KRATOS_PUBLIC_URL", true)
+	c.KratosAdminURL = r.url("KRATOS_ADMIN_URL", true)
+	c.KetoReadURL = r.url("KETO_READ_URL", true)
+	c.KetoWriteURL = r.url("KETO_WRITE_URL", true)
+	c.HydraAdminURL = r.url("HYDRA_ADMIN_URL", false)
+	c.HydraPublicURL = r.url("HYDRA_PUBLIC_URL", false)
+	if c.HydraAdminURL == nil {
+		c.HydraPublicURL = nil // one switch turns OAuth2 off
+	}
+	c.OryTimeout = r.duration("ORY_TIMEOUT")
+	c.SMTP = SMTP{
+		Host:     r.str("SMTP_HOST"),
+		Port:     r.port("SMTP_PORT"),
+		Username: r.str("SMTP_USERNAME"),
+		Password: r.str("SMTP_PASSWORD"),
+		From:     r.str("SMTP_FROM"),
+	}
+	c.LogLevel = r.logLevel("LOG_LEVEL")
+	c.LogFormat = r.oneOf("LOG_FORMAT", "json", "text")
+	c.ShutdownTimeout = r.duration("SHUTDOWN_TIMEOUT")
+	if len(r.errs) > 0 {
+		return Config{}, r.errs
+	}
+	return c, nil
+}
+
+// AsErrors unwraps a configuration error list.
+func AsErrors(err error) (Errors, bool) {
+	var es Errors
+	ok := errors.As(err, &es)
+	return es, ok
+}
+
+type reader struct {
+	lookup Lookup
+	errs   Errors
+}
+
+// raw returns the variable's value, or its documented default when unset.
+func (r *reader) raw(name string) string {
+	if v, ok := r.lookup(name); ok {
+		return strings.TrimSpace(v)
+	}
+	return Default(name)
+}
+
+func (r *reader) fail(name, value, expected string) {
+	r.errs = append(r.errs, FieldError{Name: name, Value: value, Expected: expected})
+}
+
+func (r *reader) str(name string) string { return r.raw(name) }
+
+func (r *reader) oneOf(name string, allowed ...string) string {
+	v := r.raw(name)
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
+	}
+	r.fail(name, v, "one of "+strings.Join(allowed, ", "))
+	return allowed[0]
+}
+
+func (r *reader) intRange(name string, lo, hi int) int {
+	v := r.raw(name)
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		r.fail(name, v, fmt.Sprintf("an integer from %d to %d", lo, hi))
+		return lo
+	}
+	return n
+}
+
+func (r *reader) port(name string) int { return r.intRange(name, 1, 65535) }
+
+func (r *reader) duration(name string) time.Duration {
+	v := r.raw(name)
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		r.fail(name, v, "a positive duration such as 5s or 500ms")
+		return time.Second
+	}
+	return d
+}
+
+// url parses an absolute http(s) URL. An empty value is an error when
+// required, and means "disabled" (nil) otherwise.
+func (r *reader) url(name string, required bool) *url.URL {
+	v := r.raw(name)
+	if v == "" {
+		if required {
+			r.fail(name, v, "an absolute http:// or https:// URL")
+		}
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		r.fail(name, v, "an absolute http:// or https:// URL")
+		return nil
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	return u
+}
+
+func (r *reader) databaseURL(name string) string {
+	v := r.raw(name)
+	if v == "" {
+		r.fail(name, v, "a PostgreSQL URL such as postgres://user:password@host:5432/truss (truss dev sets one for you)")
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		r.fail(name, v, "a postgres:// or postgresql:// URL")
+	}
+	return v
+}
+
+func (r *reader) logLevel(name string) slog.Level {
+	v := r.raw(name)
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(v)); err != nil {
+		r.fail(name, v, "one of debug, info, warn, error")
+	}
+	return l
+}
+
+func isSecret(name string) bool {
+	return strings.Contains(name, "PASSWORD") || strings.Contains(name, "SECRET") || name == "DATABASE_URL"
+}

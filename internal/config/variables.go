@@ -1,0 +1,45 @@
+package config
+
+// Variable documents one environment variable.
+type Variable struct {
+	Name        string
+	Default     string
+	Description string
+}
+
+// Variables is the single list of everything Truss reads from the
+// environment. The README table, the deploy/ compose check and Default all
+// come from here, so they cannot drift apart.
+var Variables = []Variable{
+	{"TRUSS_ENV", "development", "`development` or `production`. Production requires HTTPS public URLs for cookies."},
+	{"API_HOST", "0.0.0.0", "Interface the HTTP server binds."},
+	{"API_PORT", "8787", "Port of the HTTP API and dashboard."},
+	{"TRUSS_PUBLIC_URL", "http://localhost:8787", "URL browsers use to reach Truss (links in emails, redirects, cookie checks)."},
+	{"DATABASE_URL", "", "PostgreSQL URL for Truss's own data (schema `truss_internal`). Required by `truss serve`; `truss dev` starts a private cluster when unset."},
+	{"DATABASE_MAX_CONNS", "10", "Maximum connections in Truss's pool."},
+	{"KRATOS_PUBLIC_URL", "http://localhost:4433", "Ory Kratos public API (login, registration, sessions). Required for auth."},
+	{"KRATOS_ADMIN_URL", "http://localhost:4434", "Ory Kratos admin API (identities). Required for auth."},
+	{"KETO_READ_URL", "http://localhost:4466", "Ory Keto read API (permission checks). Required for authorization."},
+	{"KETO_WRITE_URL", "http://localhost:4467", "Ory Keto write API (relationships). Required for authorization."},
+	{"HYDRA_PUBLIC_URL", "http://localhost:4444", "Ory Hydra public API (OAuth2 / OpenID Connect)."},
+	{"HYDRA_ADMIN_URL", "http://localhost:4445", "Ory Hydra admin API. Set to the empty string to disable OAuth2."},
+	{"ORY_TIMEOUT", "5s", "Timeout of every call to Kratos, Keto and Hydra; a slower service answers 503."},
+	{"SMTP_HOST", "localhost", "SMTP server for Truss's email. Empty disables email."},
+	{"SMTP_PORT", "587", "SMTP port. 587 (STARTTLS) works where hosts block 465."},
+	{"SMTP_USERNAME", "", "SMTP AUTH user name (empty: no authentication)."},
+	{"SMTP_PASSWORD", "", "SMTP AUTH password. Never logged."},
+	{"SMTP_FROM", "Truss <no-reply@localhost>", "Sender address of Truss's email."},
+	{"LOG_LEVEL", "info", "`debug`, `info`, `warn` or `error`."},
+	{"LOG_FORMAT", "json", "`json` or `text`."},
+	{"SHUTDOWN_TIMEOUT", "15s", "How long in-flight requests may run after SIGTERM."},
+}
+
+// Default returns the documented default of a variable ("" if unknown).
+func Default(name string) string {
+	for _, v := range Variables {
+		if v.Name == name {
+			return v.Default
+		}
+	}
+	return ""
+}

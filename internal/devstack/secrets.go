@@ -1,0 +1,33 @@
+package devstack
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+)
+
+// Secrets of a development stack, generated on first start and kept in
+// secrets.json (mode 0600) so sessions and data survive restarts.
+type Secrets struct {
+	PostgresPassword string `json:"postgres_password"`
+	KratosCookie     string `json:"kratos_cookie"`
+	KratosCipher     string `json:"kratos_cipher"` // exactly 32 characters, as Kratos requires
+	HydraSystem      string `json:"hydra_system"`
+}
+
+func loadSecrets(path string) (Secrets, error) {
+	var s Secrets
+	b, err := os.ReadFile(path)
+	if err == nil {
+		if err := json.Unmarshal(b, &s); err == nil && s.PostgresPassword != "" && len(s.KratosCipher) == 32 {
+			return s, nil
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return s, err
+	}
+	s = Secrets{PostgresPassword: rand.Text(), KratosCookie: rand.Text(), KratosCipher: rand.Text()[:26] + rand.Text()[:6], HydraSystem: rand.Text()}
+	b, _ = json.MarshalIndent(s, "", "  ")
+	return s, os.WriteFile(path, b, 0o600)
+}

@@ -1,0 +1,87 @@
+// Package ory holds Truss's typed clients for Ory Kratos, Keto and Hydra
+// (the official github.com/ory/client-go SDK) and turns their failures into
+// API errors that name the service, the URL tried and the variable that sets
+// it, so a self-hoster can tell "Kratos is down" from "Truss is broken".
+package ory
+
+import (
+	"net/http"
+	"net/url"
+	"time"
+
+	client "github.com/ory/client-go"
+
+	"github.com/trussdev/truss/internal/config"
+)
+
+// Endpoint is one Ory API (a server has a public and an admin one).
+type Endpoint struct {
+	// Service is the server: "kratos", "keto" or "hydra".
+	Service string
+	// Role says which of its APIs: "public", "admin", "read" or "write".
+	Role string
+	// EnvVar is the variable that configures URL.
+	EnvVar string
+	// URL is nil when the endpoint is disabled (Hydra without HYDRA_ADMIN_URL).
+	URL *url.URL
+	// API is the SDK client bound to URL; nil when disabled.
+	API *client.APIClient
+	// HTTP is the client with Truss's timeout, for calls the SDK lacks.
+	HTTP *http.Client
+}
+
+// Name is how logs and errors call the endpoint, e.g. "kratos public".
+func (e *Endpoint) Name() string { return e.Service + " " + e.Role }
+
+// Enabled reports whether the endpoint is configured.
+func (e *Endpoint) Enabled() bool { return e.URL != nil }
+
+// Clients is the one place Truss's Ory clients live.
+type Clients struct {
+	KratosPublic *Endpoint
+	KratosAdmin  *Endpoint
+	KetoRead     *Endpoint
+	KetoWrite    *Endpoint
+	HydraPublic  *Endpoint
+	HydraAdmin   *Endpoint
+}
+
+// All lists every endpoint in a stable order.
+func (c *Clients) All() []*Endpoint {
+	return []*Endpoint{c.KratosPublic, c.KratosAdmin, c.KetoRead, c.KetoWrite, c.HydraPublic, c.HydraAdmin}
+}
+
+// New builds the clients from the configuration. Each call times out after
+// cfg.OryTimeout, so a hung Ory server produces a 503, never a hung request.
+func New(cfg config.Config) *Clients {
+	httpClient := &http.Client{
+		Timeout: cfg.OryTimeout,
+		// Ory answers some admin paths with redirects (Kratos's /health/ready
+		// → /admin/health/ready); following them is what curl -L would do.
+		Transport: &http.Transport{
+			Proxy:               http.ProxyFromEnvironment,
+			MaxIdleConnsPerHost: 32,
+			IdleConnTimeout:     90 * time.Second,
+			DisableCompression:  false,
+		},
+	}
+	ep := func(service, role, env string, u *url.URL) *Endpoint {
+		e := &Endpoint{Service: service, Role: role, EnvVar: env, URL: u, HTTP: httpClient}
+		if u != nil {
+			sc := client.NewConfiguration()
+			sc.Servers = client.ServerConfigurations{{URL: u.String()}}
+			sc.HTTPClient = httpClient
+			sc.UserAgent = "truss"
+			e.API = client.NewAPIClient(sc)
+		}
+		return e
+	}
+	return &Clients{
+		KratosPublic: ep("kratos", "public", "KRATOS_PUBLIC_URL", cfg.KratosPublicURL),
+		KratosAdmin:  ep("kratos", "admin", "KRATOS_ADMIN_URL", cfg.KratosAdminURL),
+		KetoRead:     ep("keto", "read", "KETO_READ_URL", cfg.KetoReadURL),
+		KetoWrite:    ep("keto", "write", "KETO_WRITE_URL", cfg.KetoWriteURL),
+		HydraPublic:  ep("hydra", "public", "HYDRA_PUBLIC_URL", cfg.HydraPublicURL),
+		HydraAdmin:   ep("hydra", "admin", "HYDRA_ADMIN_URL", cfg.HydraAdminURL),
+	}
+}

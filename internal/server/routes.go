@@ -1,0 +1,28 @@
+package server
+
+import (
+	"net/http"
+)
+
+// routes is the one place every URL of Truss is wired to its handler. Each
+// handler lives in the package named after its first path segment under /api.
+func (s *Server) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	h := s.handle
+
+	// internal/health
+	mux.Handle("GET /api/health/live", h(healthLive))
+	mux.Handle("GET /api/health", h(s.health.Handler))
+
+	// internal/auth
+	mux.Handle("GET /api/auth/session", h(s.auth.Session))
+
+	// internal/oauth2
+	mux.Handle("GET /api/oauth2/discovery", h(s.oauth2.Discovery))
+
+	// Prometheus
+	mux.Handle("GET /metrics", s.metrics.handler())
+
+	// Unknown paths and methods get JSON 404/405 from jsonMuxErrors.
+	return mux
+}

@@ -1,0 +1,91 @@
+// Package server builds Truss's HTTP server: it wires configuration, the
+// database pool and the Ory clients into the handlers (see routes.go for
+// every URL) and runs until its context is cancelled, then shuts down
+// gracefully.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/trussdev/truss/internal/auth"
+	"github.com/trussdev/truss/internal/config"
+	"github.com/trussdev/truss/internal/health"
+	"github.com/trussdev/truss/internal/oauth2"
+	"github.com/trussdev/truss/internal/ory"
+	"github.com/trussdev/truss/internal/requestid"
+	"github.com/trussdev/truss/internal/version"
+)
+
+// Server is a configured Truss HTTP server.
+type Server struct {
+	cfg     config.Config
+	log     *slog.Logger
+	pool    *pgxpool.Pool
+	ory     *ory.Clients
+	metrics *metrics
+	health  *health.Checker
+	auth    *auth.Handlers
+	oauth2  *oauth2.Handlers
+	handler http.Handler
+}
+
+// New wires a server. The pool must be open and migrated.
+func New(cfg config.Config, log *slog.Logger, pool *pgxpool.Pool) *Server {
+	clients := ory.New(cfg)
+	s := &Server{cfg: cfg, log: log, pool: pool, ory: clients, metrics: newMetrics()}
+	s.health = newChecker(cfg, pool, clients, s.metrics)
+	s.auth = &auth.Handlers{Ory: clients}
+	s.oauth2 = &oauth2.Handlers{Ory: clients}
+	s.handler = requestid.Middleware(s.observe(jsonMuxErrors(s.routes())))
+	return s
+}
+
+func newChecker(cfg config.Config, pool *pgxpool.Pool, c *ory.Clients, m *metrics) *health.Checker {
+	checks := []health.Check{{Name: "postgres", Required: true, Target: "DATABASE_URL", Probe: health.PostgresProbe(pool)}}
+	for _, e := range c.All() {
+		checks = append(checks, health.OryCheck(e))
+	}
+	checks = append(checks, health.SMTPCheck(cfg.SMTP.Host, cfg.SMTP.Port))
+	return &health.Checker{Checks: checks, Timeout: min(cfg.OryTimeout, 3*time.Second),
+		Version: version.Version, Observe: m.observeDependency}
+}
+
+// Handler is the complete HTTP handler (for tests with httptest).
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Serve answers on ln until ctx is cancelled, then lets in-flight requests
+// finish for up to SHUTDOWN_TIMEOUT.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	s.log.Info("shutting down", "timeout", s.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return err
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
