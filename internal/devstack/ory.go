@@ -72,7 +72,7 @@ type templateData struct {
 
 // DSN is the connection string of one of the stack's databases.
 func (d templateData) DSN(db string) string {
-	return d.stack.adminURL(db) + "&max_conns=20&max_idle_conns=4"
+	return d.stack.adminURL(d.stack.opts.DatabasePrefix+db) + "&max_conns=20&max_idle_conns=4"
 }
 
 func (s *Stack) render(files []string) error {
@@ -125,7 +125,9 @@ func (s *Stack) startServer(ctx context.Context, srv server) (*Process, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.mu.Lock()
 	s.procs = append(s.procs, p)
+	s.mu.Unlock()
 	if err := waitHTTP(ctx, p, srv.ready(s.Ports), 60*time.Second); err != nil {
 		return nil, err
 	}

@@ -162,6 +162,11 @@ func (s *Stack) adminURL(db string) string {
 			return ""
 		}
 		u.Path = "/" + db
+		q := u.Query()
+		if q.Get("sslmode") == "" {
+			q.Set("sslmode", "prefer")
+		}
+		u.RawQuery = q.Encode()
 		return u.String()
 	}
 	return fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/%s?sslmode=disable", pgUser, s.secrets.PostgresPassword, s.Ports.Postgres, db)
@@ -180,7 +185,11 @@ func (s *Stack) useExternalPostgres(ctx context.Context) error {
 		return fmt.Errorf("cannot connect to DATABASE_URL: %w", err)
 	}
 	defer conn.Close(ctx)
-	if err := createDatabases(ctx, conn, []string{"kratos", "keto", "hydra"}); err != nil {
+	var names []string
+	for _, n := range []string{"kratos", "keto", "hydra"} {
+		names = append(names, s.opts.DatabasePrefix+n)
+	}
+	if err := createDatabases(ctx, conn, names); err != nil {
 		return fmt.Errorf("%w (the DATABASE_URL user needs CREATEDB, or create the databases yourself)", err)
 	}
 	return nil

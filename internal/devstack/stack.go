@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -34,6 +35,11 @@ type Options struct {
 	// used instead of a private cluster: Truss uses it as is, and the Ory
 	// servers get databases kratos, keto and hydra on the same server.
 	ExternalDatabaseURL string
+	// Only, if set, limits the servers started (tests that stop and start
+	// a Kratos of their own); DatabasePrefix then keeps their databases apart
+	// from the main stack's.
+	Only           []string
+	DatabasePrefix string
 }
 
 // Stack is a running development stack.
@@ -91,6 +97,9 @@ func Start(ctx context.Context, opts Options) (st *Stack, err error) {
 		}
 	}
 	for _, srv := range s.servers() {
+		if !s.wanted(srv.name) {
+			continue
+		}
 		s.step("starting %s", srv.name)
 		if _, err := s.startServer(ctx, srv); err != nil {
 			return nil, err
@@ -110,6 +119,37 @@ func (s *Stack) Stop() {
 		}
 	}
 	s.procs = nil
+}
+
+func (s *Stack) wanted(name string) bool {
+	if len(s.opts.Only) == 0 {
+		return true
+	}
+	return slices.Contains(s.opts.Only, name)
+}
+
+// StopServer stops one running server (to test how Truss copes).
+func (s *Stack) StopServer(name string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, p := range s.procs {
+		if p.Name == name {
+			s.procs = slices.Delete(s.procs, i, i+1)
+			return p.Stop(15 * time.Second)
+		}
+	}
+	return fmt.Errorf("%s is not running", name)
+}
+
+// StartServer starts a server again after StopServer.
+func (s *Stack) StartServer(ctx context.Context, name string) error {
+	for _, srv := range s.servers() {
+		if srv.name == name {
+			_, err := s.startServer(ctx, srv)
+			return err
+		}
+	}
+	return fmt.Errorf("unknown server %q", name)
 }
 
 // Env is the configuration Truss (and the tests) need to use this stack,

@@ -66,21 +66,22 @@ func (e *Endpoint) badGateway(cause error) *apierror.Error {
 	}
 }
 
-// NotConfigured is the answer of every OAuth2 endpoint when Hydra is disabled.
-func NotConfigured(e *Endpoint) *apierror.Error {
+// NotConfigured is the answer of every OAuth2 endpoint when Hydra is
+// disabled. HYDRA_ADMIN_URL is the one switch, so the error names it.
+func NotConfigured() *apierror.Error {
 	return &apierror.Error{
 		Status:  http.StatusServiceUnavailable,
 		Code:    apierror.CodeOAuth2NotEnabled,
 		Message: "OAuth2 is not configured on this Truss server.",
-		Hint:    "Set " + e.EnvVar + " (and HYDRA_PUBLIC_URL) to your Ory Hydra server to enable OAuth2.",
-		Details: map[string]any{"service": e.Service, "env": e.EnvVar},
+		Hint:    "Set HYDRA_ADMIN_URL and HYDRA_PUBLIC_URL to your Ory Hydra server to enable OAuth2.",
+		Details: map[string]any{"service": "hydra", "env": "HYDRA_ADMIN_URL"},
 	}
 }
 
 // Require returns NotConfigured when e is disabled, nil otherwise.
 func (e *Endpoint) Require() *apierror.Error {
 	if !e.Enabled() {
-		return NotConfigured(e)
+		return NotConfigured()
 	}
 	return nil
 }
