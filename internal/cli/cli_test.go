@@ -1,0 +1,84 @@
+package cli
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/trussdev/truss/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+func runCLI(args ...string) (code int, stdout, stderr string) {
+	var out, errb bytes.Buffer
+	code = Main(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestHelpAndUsage(t *testing.T) {
+	tests := []struct {
+		args     []string
+		wantCode int
+		wantIn   string // in stdout or stderr
+	}{
+		{[]string{"--help"}, 0, "Commands:"},
+		{[]string{}, 2, "Usage: truss <command>"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"serve", "--help"}, 0, "API_HOST:API_PORT"},
+		{[]string{"dev", "--help"}, 0, "--exec"},
+		{[]string{"migrate", "--help"}, 0, "migrate up|status"},
+		{[]string{"migrate", "sideways"}, 2, "migrate up|status"},
+		{[]string{"serve", "--bogus-flag"}, 2, "flag provided but not defined"},
+		{[]string{"version"}, 0, "kratos   v1.3.1"},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			code, out, errOut := runCLI(tc.args...)
+			if code != tc.wantCode || !strings.Contains(out+errOut, tc.wantIn) {
+				t.Errorf("exit %d, want %d; output lacks %q:\n%s%s", code, tc.wantCode, tc.wantIn, out, errOut)
+			}
+		})
+	}
+}
+
+// TestServeRefusesInvalidConfigAllAtOnce: nothing half-starts, and every
+// problem is listed in one go.
+func TestServeRefusesInvalidConfigAllAtOnce(t *testing.T) {
+	t.Setenv("API_PORT", "http")
+	t.Setenv("KRATOS_ADMIN_URL", "kratos:4434")
+	t.Setenv("SMTP_PORT", "465587")
+	t.Setenv("DATABASE_URL", "postgres://truss:topsecret@127.0.0.1:1/truss")
+	code, _, errOut := runCLI("serve")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", code, errOut)
+	}
+	for _, want := range []string{`API_PORT="http"`, `KRATOS_ADMIN_URL="kratos:4434"`, `SMTP_PORT="465587"`, "3 problem(s)", "README"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if strings.Contains(errOut, "topsecret") {
+		t.Errorf("stderr leaks the database password:\n%s", errOut)
+	}
+}
+
+func TestMigrateUpAndStatus(t *testing.T) {
+	t.Setenv("DATABASE_URL", testenv.NewDatabase(t))
+	code, out, errOut := runCLI("migrate", "status")
+	if code != 0 || !strings.Contains(out, "pending") {
+		t.Fatalf("status before up: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runCLI("migrate", "up")
+	if code != 0 || !strings.Contains(out, "applied 1 migration(s)") {
+		t.Fatalf("up: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, _ = runCLI("migrate", "up")
+	if code != 0 || !strings.Contains(out, "applied 0 migration(s)") {
+		t.Fatalf("second up must be a no-op: exit %d\n%s", code, out)
+	}
+	code, out, _ = runCLI("migrate", "status")
+	if code != 0 || strings.Contains(out, "pending") || !strings.Contains(out, "00001  applied") {
+		t.Fatalf("status after up: exit %d\n%s", code, out)
+	}
+}
