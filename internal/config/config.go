@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -46,6 +47,15 @@ type Config struct {
 
 	SMTP SMTP
 
+	Cookies         Cookies
+	CORSOrigins     []string
+	TrustedProxies  string
+	SessionCacheTTL time.Duration
+	AdminIDs        []string
+	BootstrapAdmin  BootstrapAdmin
+	InviteOnly      bool
+	AuthRequired    bool
+
 	LogLevel        slog.Level
 	LogFormat       string
 	ShutdownTimeout time.Duration
@@ -58,6 +68,22 @@ type SMTP struct {
 	Username string
 	Password string
 	From     string
+}
+
+// Cookies configures the cookies Truss sets.
+type Cookies struct {
+	SessionDomain string
+	CSRFDomain    string
+	SameSite      http.SameSite
+	// Secure is true when TRUSS_PUBLIC_URL is https: browsers drop Secure
+	// cookies on http://, so localhost development uses non-Secure ones.
+	Secure bool
+}
+
+// BootstrapAdmin is the admin account ensured at start-up.
+type BootstrapAdmin struct {
+	Email    string
+	Password string
 }
 
 // HydraEnabled reports whether OAuth2 (Ory Hydra) is configured.
@@ -126,6 +152,16 @@ func Load(lookup Lookup) (Config, error) {
 		Password: r.str("SMTP_PASSWORD"),
 		From:     r.str("SMTP_FROM"),
 	}
+	c.Cookies = Cookies{SessionDomain: r.cookieDomain("COOKIE_DOMAIN"), CSRFDomain: r.cookieDomain("CSRF_COOKIE_DOMAIN"),
+		SameSite: r.sameSite("COOKIE_SAMESITE"), Secure: c.PublicURL != nil && c.PublicURL.Scheme == "https"}
+	c.CORSOrigins = r.list("CORS_ALLOWED_ORIGINS")
+	c.TrustedProxies = r.str("TRUSS_TRUSTED_PROXIES")
+	c.SessionCacheTTL = r.durationZero("SESSION_CACHE_TTL")
+	c.AdminIDs = r.list("TRUSS_ADMIN_IDENTITY_IDS")
+	c.BootstrapAdmin = BootstrapAdmin{Email: r.str("TRUSS_BOOTSTRAP_ADMIN_EMAIL"), Password: r.str("TRUSS_BOOTSTRAP_ADMIN_PASSWORD")}
+	c.InviteOnly = r.boolean("TRUSS_INVITE_ONLY")
+	c.AuthRequired = r.boolean("TRUSS_AUTH_REQUIRED")
+	r.crossChecks(&c)
 	c.LogLevel = r.logLevel("LOG_LEVEL")
 	c.LogFormat = r.oneOf("LOG_FORMAT", "json", "text")
 	c.ShutdownTimeout = r.duration("SHUTDOWN_TIMEOUT")
@@ -233,6 +269,74 @@ func (r *reader) logLevel(name string) slog.Level {
 		r.fail(name, v, "one of debug, info, warn, error")
 	}
 	return l
+}
+
+func (r *reader) boolean(name string) bool {
+	v := r.raw(name)
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(name, v, "true or false")
+	}
+	return b
+}
+
+func (r *reader) list(name string) []string {
+	var out []string
+	for _, p := range strings.Split(r.raw(name), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// durationZero is a duration where 0 is allowed (0 = disabled).
+func (r *reader) durationZero(name string) time.Duration {
+	v := r.raw(name)
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		r.fail(name, v, "a duration such as 30s (0 disables)")
+	}
+	return d
+}
+
+func (r *reader) cookieDomain(name string) string {
+	v := r.raw(name)
+	if v == "" {
+		return ""
+	}
+	host := strings.TrimPrefix(v, ".")
+	if strings.ContainsAny(v, "/:; ,") || host == "" || !strings.Contains(host, ".") && host != "localhost" {
+		r.fail(name, v, "a domain such as .example.com (no scheme, port or path)")
+	}
+	return v
+}
+
+func (r *reader) sameSite(name string) http.SameSite {
+	switch v := r.oneOf(name, "lax", "strict", "none"); v {
+	case "strict":
+		return http.SameSiteStrictMode
+	case "none":
+		return http.SameSiteNoneMode
+	}
+	return http.SameSiteLaxMode
+}
+
+// crossChecks rejects combinations that browsers or security forbid, so
+// they fail at start-up instead of as "Not authenticated" after login.
+func (r *reader) crossChecks(c *Config) {
+	if c.Cookies.SameSite == http.SameSiteNoneMode && !c.Cookies.Secure {
+		r.fail("COOKIE_SAMESITE", "none", "lax or strict unless TRUSS_PUBLIC_URL is https: browsers reject SameSite=None cookies without Secure, which needs HTTPS")
+	}
+	if !c.AuthRequired && c.Env == Production {
+		r.fail("TRUSS_AUTH_REQUIRED", "false", "true when TRUSS_ENV=production (false serves everything without login)")
+	}
+	if c.BootstrapAdmin.Password != "" && len(c.BootstrapAdmin.Password) < 8 {
+		r.fail("TRUSS_BOOTSTRAP_ADMIN_PASSWORD", "", "at least 8 characters (or empty for a generated one)")
+	}
+	if c.Env == Production && c.PublicURL != nil && c.PublicURL.Scheme != "https" {
+		r.fail("TRUSS_PUBLIC_URL", c.PublicURL.String(), "an https:// URL when TRUSS_ENV=production (session cookies are Secure)")
+	}
 }
 
 func isSecret(name string) bool {

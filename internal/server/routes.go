@@ -15,7 +15,18 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("GET /api/health", h(s.health.Handler))
 
 	// internal/auth
+	mux.Handle("GET /api/auth/login", h(s.auth.LoginInfo))
+	mux.Handle("POST /api/auth/login", h(s.auth.Login))
+	mux.Handle("GET /api/auth/register", h(s.auth.RegisterInfo))
+	mux.Handle("POST /api/auth/register", h(s.auth.Register))
+	mux.Handle("POST /api/auth/logout", h(s.auth.Logout))
 	mux.Handle("GET /api/auth/session", h(s.auth.Session))
+	mux.Handle("GET /api/auth/recovery", h(s.auth.RecoveryInfo))
+	mux.Handle("POST /api/auth/recovery", h(s.auth.Recover))
+	mux.Handle("GET /api/auth/verification", h(s.auth.VerificationInfo))
+	mux.Handle("POST /api/auth/verification", h(s.auth.Verify))
+	mux.Handle("GET /api/auth/settings", h(s.auth.Require(s.auth.SettingsInfo)))
+	mux.Handle("POST /api/auth/settings", h(s.auth.Require(s.auth.UpdateSettings)))
 
 	// internal/oauth2
 	mux.Handle("GET /api/oauth2/discovery", h(s.oauth2.Discovery))

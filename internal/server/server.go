@@ -31,7 +31,7 @@ type Server struct {
 	ory     *ory.Clients
 	metrics *metrics
 	health  *health.Checker
-	auth    *auth.Handlers
+	auth    *auth.Service
 	oauth2  *oauth2.Handlers
 	handler http.Handler
 }
@@ -41,7 +41,7 @@ func New(cfg config.Config, log *slog.Logger, pool *pgxpool.Pool) *Server {
 	clients := ory.New(cfg)
 	s := &Server{cfg: cfg, log: log, pool: pool, ory: clients, metrics: newMetrics()}
 	s.health = newChecker(cfg, pool, clients, s.metrics)
-	s.auth = &auth.Handlers{Ory: clients}
+	s.auth = auth.New(cfg, clients, pool, log)
 	s.oauth2 = &oauth2.Handlers{Ory: clients}
 	s.handler = requestid.Middleware(s.observe(jsonMuxErrors(s.routes())))
 	return s
