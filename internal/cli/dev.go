@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/trussdev/truss/internal/auth"
 	"github.com/trussdev/truss/internal/config"
 	"github.com/trussdev/truss/internal/devstack"
 )
@@ -75,6 +76,10 @@ func devServe(opts devstack.Options, stdout, stderr io.Writer) error {
 		st.Stop()
 	}()
 	env := st.Env()
+	if _, set := os.LookupEnv("TRUSS_BOOTSTRAP_ADMIN_EMAIL"); !set {
+		env["TRUSS_BOOTSTRAP_ADMIN_EMAIL"] = "admin@truss.localhost"
+		env["TRUSS_BOOTSTRAP_ADMIN_PASSWORD"] = st.AdminPassword()
+	}
 	cfg, err := config.Load(func(name string) (string, bool) {
 		if v, ok := env[name]; ok {
 			return v, true
@@ -92,6 +97,18 @@ func devServe(opts devstack.Options, stdout, stderr io.Writer) error {
 	log := newLogger(cfg, stderr)
 	return serve(ctx, cfg, log, func(addr string) {
 		printSummary(stdout, st, cfg.PublicURL.String())
+	}, func(res auth.BootstrapResult) {
+		if res.Email == "" {
+			return
+		}
+		pw := cfg.BootstrapAdmin.Password
+		if pw == "" {
+			pw = res.Password
+		}
+		if pw == "" {
+			pw = "(unchanged: the account already existed)"
+		}
+		fmt.Fprintf(stdout, "  Admin        %s / %s   (sign in at %s/)\n", res.Email, pw, cfg.PublicURL)
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/trussdev/truss/internal/auth"
 	"github.com/trussdev/truss/internal/config"
 	"github.com/trussdev/truss/internal/database"
 	"github.com/trussdev/truss/internal/server"
@@ -31,12 +32,17 @@ stop it gracefully.`, stderr)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return serve(ctx, cfg, newLogger(cfg, stderr), nil)
+	return serve(ctx, cfg, newLogger(cfg, stderr), nil, func(res auth.BootstrapResult) {
+		if res.Password != "" {
+			// Printed once, to the terminal only: it is never stored by Truss.
+			fmt.Fprintf(stderr, "\nBootstrap admin created: %s / %s\nChange this password after signing in.\n\n", res.Email, res.Password)
+		}
+	})
 }
 
 // serve migrates and serves until ctx ends. ready, if set, is called once
 // the listener is open.
-func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready func(addr string)) error {
+func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready func(addr string), onAdmin func(auth.BootstrapResult)) error {
 	pool, err := database.Open(ctx, cfg.DatabaseURL, cfg.DatabaseMaxConns)
 	if err != nil {
 		return err
@@ -55,7 +61,16 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, ready func(
 		// The listener is open, so ready may call the server while Serve starts.
 		go ready(ln.Addr().String())
 	}
-	return server.New(cfg, log, pool).Serve(ctx, ln)
+	srv := server.New(cfg, log, pool)
+	srv.BootstrapAdmin(ctx, func(res auth.BootstrapResult) {
+		if res.Email != "" {
+			log.Info("bootstrap admin ready", "email", res.Email, "identity_id", res.IdentityID, "created", res.Created)
+		}
+		if onAdmin != nil {
+			onAdmin(res)
+		}
+	})
+	return srv.Serve(ctx, ln)
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

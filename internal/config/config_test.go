@@ -74,6 +74,41 @@ func TestEachInvalidValueIsReported(t *testing.T) {
 	}
 }
 
+func TestUnsafeCombinationsAreRefused(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		wantVar string
+	}{
+		{"SameSite=None on http", map[string]string{"COOKIE_SAMESITE": "none"}, "COOKIE_SAMESITE"},
+		{"no auth in production", map[string]string{"TRUSS_ENV": "production", "TRUSS_PUBLIC_URL": "https://x.example.com", "TRUSS_AUTH_REQUIRED": "false"}, "TRUSS_AUTH_REQUIRED"},
+		{"http public URL in production", map[string]string{"TRUSS_ENV": "production", "TRUSS_PUBLIC_URL": "http://x.example.com"}, "TRUSS_PUBLIC_URL"},
+		{"cookie domain with scheme", map[string]string{"CSRF_COOKIE_DOMAIN": "https://example.com"}, "CSRF_COOKIE_DOMAIN"},
+		{"short bootstrap password", map[string]string{"TRUSS_BOOTSTRAP_ADMIN_PASSWORD": "short"}, "TRUSS_BOOTSTRAP_ADMIN_PASSWORD"},
+		{"boolean typo", map[string]string{"TRUSS_INVITE_ONLY": "yes please"}, "TRUSS_INVITE_ONLY"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env := valid()
+			for k, v := range tc.env {
+				env[k] = v
+			}
+			_, err := Load(lookup(env))
+			es, ok := AsErrors(err)
+			if !ok || len(es) != 1 || es[0].Name != tc.wantVar {
+				t.Fatalf("want one error on %s, got %v", tc.wantVar, err)
+			}
+		})
+	}
+	env := valid()
+	env["TRUSS_PUBLIC_URL"] = "https://api.example.com"
+	env["COOKIE_SAMESITE"] = "none"
+	c, err := Load(lookup(env))
+	if err != nil || !c.Cookies.Secure {
+		t.Fatalf("SameSite=None over https must load with Secure cookies: %v %+v", err, c.Cookies)
+	}
+}
+
 func TestAllErrorsAtOnce(t *testing.T) {
 	_, err := Load(lookup(map[string]string{"API_PORT": "x", "KRATOS_PUBLIC_URL": "nope", "TRUSS_ENV": "staging"}))
 	es, ok := AsErrors(err)

@@ -15,6 +15,8 @@ type Secrets struct {
 	KratosCookie     string `json:"kratos_cookie"`
 	KratosCipher     string `json:"kratos_cipher"` // exactly 32 characters, as Kratos requires
 	HydraSystem      string `json:"hydra_system"`
+	// AdminPassword is the dev bootstrap admin's, shown by truss dev.
+	AdminPassword string `json:"admin_password"`
 }
 
 func loadSecrets(path string) (Secrets, error) {
@@ -22,12 +24,24 @@ func loadSecrets(path string) (Secrets, error) {
 	b, err := os.ReadFile(path)
 	if err == nil {
 		if err := json.Unmarshal(b, &s); err == nil && s.PostgresPassword != "" && len(s.KratosCipher) == 32 {
-			return s, nil
+			if s.AdminPassword != "" {
+				return s, nil
+			}
+			s.AdminPassword = rand.Text() // secrets.json of an older truss dev
+			return s, writeSecrets(path, s)
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return s, err
 	}
-	s = Secrets{PostgresPassword: rand.Text(), KratosCookie: rand.Text(), KratosCipher: rand.Text()[:26] + rand.Text()[:6], HydraSystem: rand.Text()}
-	b, _ = json.MarshalIndent(s, "", "  ")
-	return s, os.WriteFile(path, b, 0o600)
+	s = Secrets{PostgresPassword: rand.Text(), KratosCookie: rand.Text(), KratosCipher: rand.Text()[:26] + rand.Text()[:6],
+		HydraSystem: rand.Text(), AdminPassword: rand.Text()}
+	return s, writeSecrets(path, s)
 }
+
+func writeSecrets(path string, s Secrets) error {
+	b, _ := json.MarshalIndent(s, "", "  ")
+	return os.WriteFile(path, b, 0o600)
+}
+
+// AdminPassword is the development admin's password (kept in secrets.json).
+func (s *Stack) AdminPassword() string { return s.secrets.AdminPassword }

@@ -57,6 +57,12 @@ func newChecker(cfg config.Config, pool *pgxpool.Pool, c *ory.Clients, m *metric
 		Version: version.Version, Observe: m.observeDependency}
 }
 
+// BootstrapAdmin ensures TRUSS_BOOTSTRAP_ADMIN_EMAIL's account in the
+// background (Kratos may still be starting) and reports the result.
+func (s *Server) BootstrapAdmin(ctx context.Context, done func(auth.BootstrapResult)) {
+	go s.auth.BootstrapUntilDone(ctx, done)
+}
+
 // Handler is the complete HTTP handler (for tests with httptest).
 func (s *Server) Handler() http.Handler { return s.handler }
 
