@@ -28,6 +28,10 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("GET /api/auth/settings", h(s.auth.Require(s.auth.SettingsInfo)))
 	mux.Handle("POST /api/auth/settings", h(s.auth.Require(s.auth.UpdateSettings)))
 
+	// internal/auth: multi-factor authentication (mfa.go)
+
+	// internal/auth: admin endpoints on identities (admin_identities.go)
+
 	// internal/oauth2
 	mux.Handle("GET /api/oauth2/discovery", h(s.oauth2.Discovery))
 
