@@ -95,10 +95,17 @@ func devServe(opts devstack.Options, stdout, stderr io.Writer) error {
 		return err
 	}
 	log := newLogger(cfg, stderr)
+	admin := make(chan string, 1)
 	return serve(ctx, cfg, log, func(addr string) {
-		printSummary(stdout, st, cfg.PublicURL.String())
+		line := "(not ready yet: see the log)"
+		select {
+		case line = <-admin:
+		case <-time.After(20 * time.Second):
+		}
+		printSummary(stdout, st, cfg.PublicURL.String(), line)
 	}, func(res auth.BootstrapResult) {
 		if res.Email == "" {
+			admin <- "none (TRUSS_BOOTSTRAP_ADMIN_EMAIL is empty)"
 			return
 		}
 		pw := cfg.BootstrapAdmin.Password
@@ -108,11 +115,11 @@ func devServe(opts devstack.Options, stdout, stderr io.Writer) error {
 		if pw == "" {
 			pw = "(unchanged: the account already existed)"
 		}
-		fmt.Fprintf(stdout, "  Admin        %s / %s   (sign in at %s/)\n", res.Email, pw, cfg.PublicURL)
+		admin <- res.Email + " / " + pw
 	})
 }
 
-func printSummary(w io.Writer, st *devstack.Stack, publicURL string) {
+func printSummary(w io.Writer, st *devstack.Stack, publicURL, admin string) {
 	p := st.Ports
 	status := healthLine(publicURL + "/api/health")
 	fmt.Fprintf(w, `
@@ -126,9 +133,10 @@ Truss is up. %s
   Hydra        public http://127.0.0.1:%d   admin http://127.0.0.1:%d
   PostgreSQL   127.0.0.1:%d, user truss (password in %s)
   Logs         %s
+  Admin        %s   (sign in at %s/)
 Press Ctrl-C to stop everything.
 `, status, publicURL, publicURL, publicURL, p.MailUI, p.SMTP, p.KratosPublic, p.KratosAdmin, p.KetoRead, p.KetoWrite,
-		p.HydraPublic, p.HydraAdmin, p.Postgres, filepath.Join(st.Dir(), "secrets.json"), st.Logs())
+		p.HydraPublic, p.HydraAdmin, p.Postgres, filepath.Join(st.Dir(), "secrets.json"), st.Logs(), admin, publicURL)
 }
 
 // healthLine asks the just-started server for its health, so the summary
