@@ -23,7 +23,8 @@ func TestErrorShape(t *testing.T) {
 		wantCode           string
 	}{
 		{"unknown endpoint", "GET", "/api/nope", nil, 404, "not_found"},
-		{"unknown root path", "GET", "/wp-login.php", nil, 404, "not_found"},
+		{"unknown api path, no trailing segment", "GET", "/api/", nil, 404, "not_found"},
+		{"wrong method outside api", "DELETE", "/", nil, 405, "method_not_allowed"},
 		{"wrong method", "POST", "/api/health", nil, 405, "method_not_allowed"},
 		{"no session", "GET", "/api/auth/session", nil, 401, "unauthorized"},
 		{"bogus session token", "GET", "/api/auth/session", map[string]string{"X-Session-Token": "nope"}, 401, "unauthorized"},
@@ -58,6 +59,25 @@ func TestErrorShape(t *testing.T) {
 			t.Errorf("Allow = %q, want it to list GET", allow)
 		}
 	})
+}
+
+func TestDashboardOrNotBuiltPage(t *testing.T) {
+	t.Parallel()
+	srv, _ := testenv.Server(t, nil)
+	for _, path := range []string{"/", "/settings/profile"} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("GET %s = %d %s, want the dashboard's HTML", path, resp.StatusCode, resp.Header.Get("Content-Type"))
+		}
+		if !strings.Contains(string(body), "<html") && !strings.Contains(string(body), "<!doctype") {
+			t.Errorf("GET %s: not HTML: %.200s", path, body)
+		}
+	}
 }
 
 func TestRequestID(t *testing.T) {

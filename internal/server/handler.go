@@ -3,10 +3,12 @@ package server
 import (
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/trussdev/truss/internal/apierror"
 	"github.com/trussdev/truss/internal/health"
 	"github.com/trussdev/truss/internal/requestid"
+	"github.com/trussdev/truss/web"
 )
 
 // HandlerFunc is the shape of every Truss handler: it writes its success
@@ -34,3 +36,16 @@ func (s *Server) handle(fn HandlerFunc) http.Handler {
 }
 
 func healthLive(w http.ResponseWriter, r *http.Request) error { return health.Live(w, r) }
+
+// dashboard serves the embedded web app, except under /api/, where an
+// unknown path must be a JSON 404 and not the app's HTML.
+func (s *Server) dashboard() http.Handler {
+	app := web.Handler()
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") || r.URL.Path == "/api" {
+			apierror.Write(w, apierror.NotFound(), requestid.From(r.Context()))
+			return
+		}
+		app.ServeHTTP(w, r)
+	})
+}

@@ -38,6 +38,9 @@ func (s *Server) routes() *http.ServeMux {
 	// Prometheus
 	mux.Handle("GET /metrics", s.metrics.handler())
 
+	// web: the dashboard owns every other GET; unknown /api paths stay JSON 404s.
+	mux.Handle("GET /", s.dashboard())
+
 	// Unknown paths and methods get JSON 404/405 from jsonMuxErrors.
 	return mux
 }
