@@ -10,6 +10,7 @@ import (
 	"time"
 
 	client "github.com/ory/client-go"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/trussdev/truss/internal/config"
 )
@@ -44,6 +45,8 @@ type Clients struct {
 	KetoWrite    *Endpoint
 	HydraPublic  *Endpoint
 	HydraAdmin   *Endpoint
+	// Requests counts calls to Ory (register it with Prometheus).
+	Requests *prometheus.CounterVec
 }
 
 // All lists every endpoint in a stable order.
@@ -54,18 +57,20 @@ func (c *Clients) All() []*Endpoint {
 // New builds the clients from the configuration. Each call times out after
 // cfg.OryTimeout, so a hung Ory server produces a 503, never a hung request.
 func New(cfg config.Config) *Clients {
+	c := &Clients{Requests: prometheus.NewCounterVec(requestsDesc, []string{"service", "api", "path", "status"})}
+	hosts := map[string][2]string{} // host:port → service, api
+	base := &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 64, IdleConnTimeout: 90 * time.Second}
 	httpClient := &http.Client{
 		Timeout: cfg.OryTimeout,
-		// Ory answers some admin paths with redirects (Kratos's /health/ready
-		// → /admin/health/ready); following them is what curl -L would do.
-		Transport: &http.Transport{
-			Proxy:               http.ProxyFromEnvironment,
-			MaxIdleConnsPerHost: 32,
-			IdleConnTimeout:     90 * time.Second,
-			DisableCompression:  false,
-		},
+		Transport: countingTransport{next: base, counter: c.Requests, labels: func(r *http.Request) (string, string) {
+			l := hosts[r.URL.Host]
+			return l[0], l[1]
+		}},
 	}
 	ep := func(service, role, env string, u *url.URL) *Endpoint {
+		if u != nil {
+			hosts[u.Host] = [2]string{service, role}
+		}
 		e := &Endpoint{Service: service, Role: role, EnvVar: env, URL: u, HTTP: httpClient}
 		if u != nil {
 			sc := client.NewConfiguration()
@@ -76,12 +81,11 @@ func New(cfg config.Config) *Clients {
 		}
 		return e
 	}
-	return &Clients{
-		KratosPublic: ep("kratos", "public", "KRATOS_PUBLIC_URL", cfg.KratosPublicURL),
-		KratosAdmin:  ep("kratos", "admin", "KRATOS_ADMIN_URL", cfg.KratosAdminURL),
-		KetoRead:     ep("keto", "read", "KETO_READ_URL", cfg.KetoReadURL),
-		KetoWrite:    ep("keto", "write", "KETO_WRITE_URL", cfg.KetoWriteURL),
-		HydraPublic:  ep("hydra", "public", "HYDRA_PUBLIC_URL", cfg.HydraPublicURL),
-		HydraAdmin:   ep("hydra", "admin", "HYDRA_ADMIN_URL", cfg.HydraAdminURL),
-	}
+	c.KratosPublic = ep("kratos", "public", "KRATOS_PUBLIC_URL", cfg.KratosPublicURL)
+	c.KratosAdmin = ep("kratos", "admin", "KRATOS_ADMIN_URL", cfg.KratosAdminURL)
+	c.KetoRead = ep("keto", "read", "KETO_READ_URL", cfg.KetoReadURL)
+	c.KetoWrite = ep("keto", "write", "KETO_WRITE_URL", cfg.KetoWriteURL)
+	c.HydraPublic = ep("hydra", "public", "HYDRA_PUBLIC_URL", cfg.HydraPublicURL)
+	c.HydraAdmin = ep("hydra", "admin", "HYDRA_ADMIN_URL", cfg.HydraAdminURL)
+	return c
 }

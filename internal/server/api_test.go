@@ -116,6 +116,7 @@ func TestMetrics(t *testing.T) {
 		`truss_http_requests_total{method="GET",route="GET /api/health",status="200"} 1`,
 		`truss_dependency_up{dependency="kratos_public"} 1`,
 		`truss_http_request_duration_seconds_bucket`,
+		`truss_ory_requests_total{api="public",path="/health/ready",service="kratos",status="200"} 1`,
 	} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %q", want)

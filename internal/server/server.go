@@ -40,6 +40,7 @@ type Server struct {
 func New(cfg config.Config, log *slog.Logger, pool *pgxpool.Pool) *Server {
 	clients := ory.New(cfg)
 	s := &Server{cfg: cfg, log: log, pool: pool, ory: clients, metrics: newMetrics()}
+	s.metrics.reg.MustRegister(clients.Requests)
 	s.health = newChecker(cfg, pool, clients, s.metrics)
 	s.auth = auth.New(cfg, clients, pool, log)
 	s.oauth2 = &oauth2.Handlers{Ory: clients}
