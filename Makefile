@@ -22,3 +22,7 @@ vet:
 
 clean:
 	rm -rf bin
+
+## bench: benchmarks on the real stack, reported as ratios to a baseline measured in the same run.
+bench: build
+	./bin/truss dev --exec -- $(GO) test -tags bench -count=1 -v -run '^TestBench' ./bench/
