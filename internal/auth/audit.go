@@ -2,7 +2,6 @@ package auth
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"time"
 )
@@ -14,11 +13,8 @@ func (s *Service) audit(r *http.Request, action string, success bool, actorID, s
 	if actorID != "" {
 		actor = actorID
 	}
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		ip = host
-	}
-	if s.ClientIP != nil {
-		ip = s.ClientIP(r)
+	if a := s.cfg.TrustedProxies.ClientIP(r); a.IsValid() {
+		ip = a.String()
 	}
 	if details == nil {
 		details = map[string]any{}

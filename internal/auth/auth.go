@@ -7,6 +7,7 @@ package auth
 import (
 	"log/slog"
 	"slices"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -26,14 +27,15 @@ type Service struct {
 	cache *sessionCache
 	// OnLogin runs after a session is issued (CSRF rotation lives in the
 	// csrf package; the server wires it here).
-	OnLogin func(w ResponseWriter, r *Request)
-	// ClientIP resolves the client address behind trusted proxies.
-	ClientIP func(r *Request) string
+	OnLogin    func(w ResponseWriter, r *Request)
+	limiters   limiters
+	pendingMFA pendingMFA
 }
 
 // New builds the service.
 func New(cfg config.Config, clients *ory.Clients, pool *pgxpool.Pool, log *slog.Logger) *Service {
-	return &Service{cfg: cfg, ory: clients, pool: pool, log: log, cache: newSessionCache(cfg.SessionCacheTTL)}
+	return &Service{cfg: cfg, ory: clients, pool: pool, log: log, cache: newSessionCache(cfg.SessionCacheTTL),
+		limiters: newLimiters(time.Now)}
 }
 
 func (s *Service) isConfiguredAdmin(identityID string) bool {

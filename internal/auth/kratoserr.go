@@ -44,6 +44,7 @@ const (
 	msgDuplicateAccount   = 4000007
 	msgInvalidTOTP        = 4000008
 	msgInvalidLookup      = 4000016
+	msgUsedLookup         = 4000012
 	msgInvalidCode        = 4060006 // recovery / verification code wrong or used
 )
 
@@ -92,7 +93,7 @@ func flowError(ep *ory.Endpoint, err error, resp *http.Response) error {
 				WithHint("Check the email and password. Accounts created by an admin may need a password reset first.")
 		case msgDuplicateAccount:
 			return apierror.New(http.StatusConflict, "account_exists", m.Text).WithHint("Sign in instead, or recover the password.")
-		case msgInvalidTOTP, msgInvalidLookup:
+		case msgInvalidTOTP, msgInvalidLookup, msgUsedLookup:
 			return apierror.New(http.StatusUnauthorized, "invalid_second_factor", m.Text)
 		case msgInvalidCode:
 			return apierror.New(http.StatusBadRequest, "invalid_code", m.Text).WithHint("Request a new code and use it within its lifetime.")
@@ -119,7 +120,7 @@ func kratosErrorObject(id, message, reason string, resp *http.Response) *apierro
 			WithHint(`POST /api/auth/login with {"totp_code"} or {"recovery_code"}.`)
 	case "session_refresh_required":
 		return apierror.New(http.StatusForbidden, "reauthentication_required", "This change needs a recent sign-in.").
-			WithHint("Sign in again, then retry within 15 minutes.")
+			WithHint("Sign in again (with your second factor, if you use one), then retry within 15 minutes.")
 	case "session_inactive", "session_not_found":
 		return apierror.Unauthorized("The session is invalid or has expired. Sign in again.")
 	}

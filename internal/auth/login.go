@@ -44,6 +44,10 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request) error {
 	if fields := validateCredentials(req.Email, req.Password); len(fields) > 0 {
 		return httpjson.Invalid("Email and password are required.", fields)
 	}
+	if err := s.rateLimit(w, r, "login", req.Email); err != nil {
+		s.audit(r, "login", false, "", req.Email, map[string]any{"reason": "rate_limited"})
+		return err
+	}
 	kp := s.ory.KratosPublic
 	flow, resp, err := kp.API.FrontendAPI.CreateNativeLoginFlow(r.Context()).Execute()
 	if err != nil {
@@ -57,6 +61,7 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request) error {
 		s.audit(r, "login", false, "", req.Email, map[string]any{"reason": apierror.As(ferr).Code})
 		return ferr
 	}
+	s.resetLimit("login", req.Email)
 	return s.issueSession(w, r, ok.GetSessionToken(), "login", req.Email)
 }
 
@@ -66,6 +71,11 @@ func (s *Service) secondFactor(w http.ResponseWriter, r *http.Request, req Login
 	token := sessionToken(r)
 	if token == "" {
 		return apierror.Unauthorized("Sign in with email and password first; the second factor completes that session.")
+	}
+	// Keyed by the account, not the token: a new password login must not
+	// buy fresh second-factor guesses.
+	if err := s.rateLimit(w, r, "login", "second-factor:"+s.pendingMFA.get(cacheKey(token))); err != nil {
+		return err
 	}
 	kp := s.ory.KratosPublic
 	flow, resp, err := kp.API.FrontendAPI.CreateNativeLoginFlow(r.Context()).Aal("aal2").XSessionToken(token).Execute()
@@ -99,6 +109,7 @@ func (s *Service) issueSession(w http.ResponseWriter, r *http.Request, token, ac
 		if e := apierror.As(err); e.Code == "mfa_required" {
 			// Password accepted, second factor pending: keep the aal1 session
 			// so the client can complete it.
+			s.pendingMFA.put(cacheKey(token), subject)
 			s.setSessionCookie(w, token, p0Expiry())
 			return e
 		}

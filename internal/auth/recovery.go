@@ -27,6 +27,9 @@ func (s *Service) Recover(w http.ResponseWriter, r *http.Request) error {
 	if fields := req.validate(); len(fields) > 0 {
 		return httpjson.Invalid("Send {\"email\"} to get a code, then {\"flow_id\", \"code\"}.", fields)
 	}
+	if err := s.rateLimit(w, r, "recovery", req.Email+req.FlowID); err != nil {
+		return err
+	}
 	kp := s.ory.KratosPublic
 	if req.Code == "" {
 		flow, resp, err := kp.API.FrontendAPI.CreateNativeRecoveryFlow(r.Context()).Execute()

@@ -43,6 +43,9 @@ func (s *Service) Register(w http.ResponseWriter, r *http.Request) error {
 	if len(fields) > 0 {
 		return httpjson.Invalid("Some fields are invalid.", fields)
 	}
+	if err := s.rateLimit(w, r, "register", req.Email); err != nil {
+		return err
+	}
 	kp := s.ory.KratosPublic
 	flow, resp, err := kp.API.FrontendAPI.CreateNativeRegistrationFlow(r.Context()).Execute()
 	if err != nil {

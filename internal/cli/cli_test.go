@@ -70,7 +70,7 @@ func TestMigrateUpAndStatus(t *testing.T) {
 		t.Fatalf("status before up: exit %d\n%s%s", code, out, errOut)
 	}
 	code, out, errOut = runCLI("migrate", "up")
-	if code != 0 || !strings.Contains(out, "applied 1 migration(s)") {
+	if code != 0 || !strings.Contains(out, "applied ") || strings.Contains(out, "applied 0 ") {
 		t.Fatalf("up: exit %d\n%s%s", code, out, errOut)
 	}
 	code, out, _ = runCLI("migrate", "up")

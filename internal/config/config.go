@@ -13,6 +13,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/trussdev/truss/internal/clientip"
+	"github.com/trussdev/truss/internal/cors"
+	"github.com/trussdev/truss/internal/csrf"
 )
 
 // Environment names the mode Truss runs in.
@@ -49,7 +53,7 @@ type Config struct {
 
 	Cookies         Cookies
 	CORSOrigins     []string
-	TrustedProxies  string
+	TrustedProxies  clientip.Resolver
 	SessionCacheTTL time.Duration
 	AdminIDs        []string
 	BootstrapAdmin  BootstrapAdmin
@@ -154,8 +158,8 @@ func Load(lookup Lookup) (Config, error) {
 	}
 	c.Cookies = Cookies{SessionDomain: r.cookieDomain("COOKIE_DOMAIN"), CSRFDomain: r.cookieDomain("CSRF_COOKIE_DOMAIN"),
 		SameSite: r.sameSite("COOKIE_SAMESITE"), Secure: c.PublicURL != nil && c.PublicURL.Scheme == "https"}
-	c.CORSOrigins = r.list("CORS_ALLOWED_ORIGINS")
-	c.TrustedProxies = r.str("TRUSS_TRUSTED_PROXIES")
+	c.CORSOrigins = r.origins("CORS_ALLOWED_ORIGINS")
+	c.TrustedProxies = r.trustedProxies("TRUSS_TRUSTED_PROXIES")
 	c.SessionCacheTTL = r.durationZero("SESSION_CACHE_TTL")
 	c.AdminIDs = r.list("TRUSS_ADMIN_IDENTITY_IDS")
 	c.BootstrapAdmin = BootstrapAdmin{Email: r.str("TRUSS_BOOTSTRAP_ADMIN_EMAIL"), Password: r.str("TRUSS_BOOTSTRAP_ADMIN_PASSWORD")}
@@ -271,6 +275,33 @@ func (r *reader) logLevel(name string) slog.Level {
 	return l
 }
 
+func (r *reader) origins(name string) []string {
+	v := r.raw(name)
+	o, err := cors.ParseOrigins(v)
+	if err != nil {
+		r.fail(name, v, "comma-separated exact origins such as https://app.example.com ("+err.Error()+")")
+	}
+	return o
+}
+
+func (r *reader) trustedProxies(name string) clientip.Resolver {
+	v := r.raw(name)
+	res, err := clientip.ParseTrusted(v)
+	if err != nil {
+		r.fail(name, v, "comma-separated IPs or CIDRs such as 10.0.0.0/8 ("+err.Error()+")")
+	}
+	return res
+}
+
+func (r *reader) failed(name string) bool {
+	for _, e := range r.errs {
+		if e.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 func (r *reader) boolean(name string) bool {
 	v := r.raw(name)
 	b, err := strconv.ParseBool(v)
@@ -330,6 +361,16 @@ func (r *reader) crossChecks(c *Config) {
 	}
 	if !c.AuthRequired && c.Env == Production {
 		r.fail("TRUSS_AUTH_REQUIRED", "false", "true when TRUSS_ENV=production (false serves everything without login)")
+	}
+	if c.PublicURL != nil && !r.failed("CSRF_COOKIE_DOMAIN") {
+		if err := (csrf.Config{CookieDomain: c.Cookies.CSRFDomain}).Validate(c.PublicURL.Hostname()); err != nil {
+			r.fail("CSRF_COOKIE_DOMAIN", c.Cookies.CSRFDomain, "a parent domain of TRUSS_PUBLIC_URL's host ("+err.Error()+")")
+		}
+		if d := c.Cookies.SessionDomain; d != "" && !r.failed("COOKIE_DOMAIN") {
+			if err := (csrf.Config{CookieDomain: d}).Validate(c.PublicURL.Hostname()); err != nil {
+				r.fail("COOKIE_DOMAIN", d, "a parent domain of TRUSS_PUBLIC_URL's host ("+err.Error()+")")
+			}
+		}
 	}
 	if c.BootstrapAdmin.Password != "" && len(c.BootstrapAdmin.Password) < 8 {
 		r.fail("TRUSS_BOOTSTRAP_ADMIN_PASSWORD", "", "at least 8 characters (or empty for a generated one)")

@@ -74,8 +74,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 }
 
 // jsonMuxErrors answers the mux's own 404s and 405s in the JSON error shape
-// (its default is plain text), keeping the Allow header it computed.
-func jsonMuxErrors(mux *http.ServeMux) http.Handler {
+// (its default is plain text), keeping the Allow header it computed; routed
+// requests go on to next (the mux behind the CSRF check).
+func jsonMuxErrors(mux *http.ServeMux, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if h, pattern := mux.Handler(r); pattern == "" {
 			// No route matched: run the mux's own answer into a recorder to
@@ -94,7 +95,7 @@ func jsonMuxErrors(mux *http.ServeMux) http.Handler {
 				return
 			}
 		}
-		mux.ServeHTTP(w, r)
+		next.ServeHTTP(w, r)
 	})
 }
 

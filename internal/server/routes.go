@@ -29,8 +29,27 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("POST /api/auth/settings", h(s.auth.Require(s.auth.UpdateSettings)))
 
 	// internal/auth: multi-factor authentication (mfa.go)
+	mux.Handle("GET /api/auth/mfa/status", h(s.auth.Require(s.auth.MFAStatus)))
+	mux.Handle("POST /api/auth/mfa/totp/setup", h(s.auth.Require(s.auth.TOTPSetupStart)))
+	mux.Handle("POST /api/auth/mfa/totp/verify", h(s.auth.Require(s.auth.TOTPVerify)))
+	mux.Handle("DELETE /api/auth/mfa/totp", h(s.auth.Require(s.auth.TOTPRemove)))
+	mux.Handle("POST /api/auth/mfa/recovery-codes", h(s.auth.Require(s.auth.RecoveryCodesGenerate)))
+	mux.Handle("POST /api/auth/mfa/recovery-codes/confirm", h(s.auth.Require(s.auth.RecoveryCodesConfirm)))
+	mux.Handle("DELETE /api/auth/mfa/recovery-codes", h(s.auth.Require(s.auth.RecoveryCodesDisable)))
 
 	// internal/auth: admin endpoints on identities (admin_identities.go)
+	mux.Handle("GET /api/admin/identities", h(s.auth.RequireAdmin(s.auth.AdminListIdentities)))
+	mux.Handle("POST /api/admin/identities", h(s.auth.RequireAdmin(s.auth.AdminCreateIdentity)))
+	mux.Handle("POST /api/admin/identities/import", h(s.auth.RequireAdmin(s.auth.AdminImportIdentities)))
+	mux.Handle("GET /api/admin/identities/{id}", h(s.auth.RequireAdmin(s.auth.AdminGetIdentity)))
+	mux.Handle("DELETE /api/admin/identities/{id}", h(s.auth.RequireAdmin(s.auth.AdminDeleteIdentity)))
+	mux.Handle("PATCH /api/admin/identities/{id}/state", h(s.auth.RequireAdmin(s.auth.AdminSetIdentityState)))
+	mux.Handle("POST /api/admin/identities/{id}/reset-password", h(s.auth.RequireAdmin(s.auth.AdminResetPassword)))
+	mux.Handle("POST /api/admin/identities/{id}/recovery-link", h(s.auth.RequireAdmin(s.auth.AdminCreateRecoveryLink)))
+	mux.Handle("GET /api/admin/identities/{id}/sessions", h(s.auth.RequireAdmin(s.auth.AdminListIdentitySessions)))
+	mux.Handle("DELETE /api/admin/identities/{id}/sessions", h(s.auth.RequireAdmin(s.auth.AdminRevokeIdentitySessions)))
+	mux.Handle("GET /api/admin/identities/{id}/logins", h(s.auth.RequireAdmin(s.auth.AdminIdentityLogins)))
+	mux.Handle("DELETE /api/admin/sessions/{session_id}", h(s.auth.RequireAdmin(s.auth.AdminRevokeSession)))
 
 	// internal/oauth2
 	mux.Handle("GET /api/oauth2/discovery", h(s.oauth2.Discovery))

@@ -16,6 +16,8 @@ import (
 
 	"github.com/trussdev/truss/internal/auth"
 	"github.com/trussdev/truss/internal/config"
+	"github.com/trussdev/truss/internal/cors"
+	"github.com/trussdev/truss/internal/csrf"
 	"github.com/trussdev/truss/internal/health"
 	"github.com/trussdev/truss/internal/oauth2"
 	"github.com/trussdev/truss/internal/ory"
@@ -42,9 +44,17 @@ func New(cfg config.Config, log *slog.Logger, pool *pgxpool.Pool) *Server {
 	s := &Server{cfg: cfg, log: log, pool: pool, ory: clients, metrics: newMetrics()}
 	s.metrics.reg.MustRegister(clients.Requests)
 	s.health = newChecker(cfg, pool, clients, s.metrics)
+	csrfCfg := csrf.Config{CookieDomain: cfg.Cookies.CSRFDomain, Secure: cfg.Cookies.Secure}
 	s.auth = auth.New(cfg, clients, pool, log)
+	// A session change (login, logout) gets a fresh CSRF token, and stale
+	// copies on other cookie scopes are expired.
+	s.auth.OnLogin = func(w http.ResponseWriter, r *http.Request) { csrf.Rotate(w, r, csrfCfg) }
 	s.oauth2 = &oauth2.Handlers{Ory: clients}
-	s.handler = requestid.Middleware(s.observe(jsonMuxErrors(s.routes())))
+	// Outermost first: request id, logs+metrics, CORS, then unknown routes
+	// (404/405) before CSRF, so a wrong URL is never reported as a CSRF problem.
+	corsMW := cors.Middleware(cors.Options{Allowed: cfg.CORSOrigins, SelfOrigin: cfg.PublicURL.String(), Log: log})
+	mux := s.routes()
+	s.handler = requestid.Middleware(s.observe(corsMW(jsonMuxErrors(mux, csrf.Middleware(csrfCfg, log)(mux)))))
 	return s
 }
 
