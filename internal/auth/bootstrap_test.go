@@ -53,3 +53,22 @@ func TestAuthNotRequiredGivesDevTenant(t *testing.T) {
 		t.Fatalf("session without login: %d %+v", resp.StatusCode, p)
 	}
 }
+
+func TestAdminRequireMFARefusesAAL1Admin(t *testing.T) {
+	t.Parallel()
+	email := uniqueEmail()
+	srv, cfg := testenv.Server(t, map[string]string{"TRUSS_BOOTSTRAP_ADMIN_EMAIL": email, "TRUSS_ADMIN_REQUIRE_MFA": "true"})
+	res, err := auth.New(cfg, ory.New(cfg), testenv.Pool(t, cfg), testenv.Logger(t)).Bootstrap(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := testenv.NewBrowser(t, srv.URL)
+	b.Do("GET", "/api/auth/login", nil, nil)
+	if resp := b.Do("POST", "/api/auth/login", map[string]any{"email": email, "password": res.Password}, nil); resp.StatusCode != http.StatusOK {
+		t.Fatalf("admin login: %d", resp.StatusCode)
+	}
+	var e apiError
+	if resp := b.Do("GET", "/api/admin/identities", nil, &e); resp.StatusCode != http.StatusForbidden || e.Error.Code != "mfa_required" {
+		t.Fatalf("aal1 admin on an admin endpoint: %d %q, want 403 mfa_required", resp.StatusCode, e.Error.Code)
+	}
+}

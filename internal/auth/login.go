@@ -40,7 +40,9 @@ func (s *Service) Login(w http.ResponseWriter, r *http.Request) error {
 	if req.TOTPCode != "" || req.RecoveryCode != "" {
 		return s.secondFactor(w, r, req)
 	}
-	req.Email = strings.TrimSpace(req.Email)
+	// Lower-cased so audit history and rate limits see one account however
+	// it is typed (Kratos matches identifiers case-insensitively too).
+	req.Email = strings.ToLower(strings.TrimSpace(req.Email))
 	if fields := validateCredentials(req.Email, req.Password); len(fields) > 0 {
 		return httpjson.Invalid("Email and password are required.", fields)
 	}

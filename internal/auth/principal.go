@@ -59,9 +59,14 @@ func (s *Service) Require(next HandlerFunc) HandlerFunc {
 // RequireAdmin is Require plus the admin check.
 func (s *Service) RequireAdmin(next HandlerFunc) HandlerFunc {
 	return s.Require(func(w http.ResponseWriter, r *http.Request) error {
-		if p, _ := FromContext(r.Context()); !p.IsAdmin {
+		p, _ := FromContext(r.Context())
+		if !p.IsAdmin {
 			return apierror.New(http.StatusForbidden, apierror.CodeForbidden, "This endpoint is for Truss admins.").
 				WithHint("Admins are listed in TRUSS_ADMIN_IDENTITY_IDS or created with TRUSS_BOOTSTRAP_ADMIN_EMAIL.")
+		}
+		if s.cfg.AdminRequireMFA && p.AAL != "aal2" && s.cfg.AuthRequired {
+			return apierror.New(http.StatusForbidden, "mfa_required", "Admin endpoints require a second factor on this server.").
+				WithHint("Set up TOTP with POST /api/auth/mfa/totp/setup, then sign in with it (TRUSS_ADMIN_REQUIRE_MFA=true).")
 		}
 		return next(w, r)
 	})

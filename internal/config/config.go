@@ -58,6 +58,7 @@ type Config struct {
 	AdminIDs        []string
 	BootstrapAdmin  BootstrapAdmin
 	InviteOnly      bool
+	AdminRequireMFA bool
 	AuthRequired    bool
 
 	LogLevel        slog.Level
@@ -164,6 +165,7 @@ func Load(lookup Lookup) (Config, error) {
 	c.AdminIDs = r.list("TRUSS_ADMIN_IDENTITY_IDS")
 	c.BootstrapAdmin = BootstrapAdmin{Email: r.str("TRUSS_BOOTSTRAP_ADMIN_EMAIL"), Password: r.str("TRUSS_BOOTSTRAP_ADMIN_PASSWORD")}
 	c.InviteOnly = r.boolean("TRUSS_INVITE_ONLY")
+	c.AdminRequireMFA = r.boolean("TRUSS_ADMIN_REQUIRE_MFA")
 	c.AuthRequired = r.boolean("TRUSS_AUTH_REQUIRED")
 	r.crossChecks(&c)
 	c.LogLevel = r.logLevel("LOG_LEVEL")

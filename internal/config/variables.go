@@ -38,6 +38,7 @@ var Variables = []Variable{
 	{"TRUSS_ADMIN_IDENTITY_IDS", "", "Comma-separated Kratos identity IDs that are Truss admins."},
 	{"TRUSS_BOOTSTRAP_ADMIN_EMAIL", "", "If set, an admin account with this email is created at start-up when missing."},
 	{"TRUSS_BOOTSTRAP_ADMIN_PASSWORD", "", "Its password; if empty, a random one is generated and printed once."},
+	{"TRUSS_ADMIN_REQUIRE_MFA", "false", "`true`: admin endpoints require a session with a second factor (AAL2)."},
 	{"TRUSS_INVITE_ONLY", "false", "`true`: self-service registration is closed; admins create accounts."},
 	{"TRUSS_AUTH_REQUIRED", "true", "`false` serves everything as a local development tenant without login. Refused when `TRUSS_ENV=production`."},
 	{"LOG_LEVEL", "info", "`debug`, `info`, `warn` or `error`."},
