@@ -13,8 +13,18 @@ func TestReadmeTableMatchesVariables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Only the "## Configuration" section holds the table.
+	text := string(b)
+	start := strings.Index(text, "\n## Configuration")
+	if start < 0 {
+		t.Fatal("README has no ## Configuration section")
+	}
+	text = text[start+1:]
+	if end := strings.Index(text[3:], "\n## "); end >= 0 {
+		text = text[:end+3]
+	}
 	rows := map[string]string{}
-	for _, line := range strings.Split(string(b), "\n") {
+	for _, line := range strings.Split(text, "\n") {
 		cells := strings.Split(line, "|")
 		if len(cells) < 4 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`") {
 			continue
