@@ -54,6 +54,12 @@ func (s *Server) routes() *http.ServeMux {
 	// internal/oauth2
 	mux.Handle("GET /api/oauth2/discovery", h(s.oauth2.Discovery))
 
+	// internal/email: SMTP settings, test, outbox
+
+	// internal/keto: relation tuples, checks, namespaces (OPL)
+
+	// internal/hydra: login/consent/logout bridge, OAuth2 clients
+
 	// Prometheus
 	mux.Handle("GET /metrics", s.metrics.handler())
 
