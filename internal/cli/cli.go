@@ -23,6 +23,7 @@ func commands() []command {
 		{"serve", "Serve the API and dashboard, using the services configured in the environment (production).", runServe},
 		{"dev", "Start the whole stack locally (PostgreSQL, Kratos, Keto, Hydra, Mailpit) and serve Truss on it.", runDev},
 		{"migrate", "Apply (up) or list (status) Truss's database migrations.", runMigrate},
+		{"doctor", "Diagnose this installation: cookies, CORS, proxy, Ory, SMTP, database, clock; each with its fix.", runDoctor},
 		{"version", "Print the Truss version and the pinned Ory versions.", runVersion},
 	}
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -80,5 +81,35 @@ func TestMigrateUpAndStatus(t *testing.T) {
 	code, out, _ = runCLI("migrate", "status")
 	if code != 0 || strings.Contains(out, "pending") || !strings.Contains(out, "00001  applied") {
 		t.Fatalf("status after up: exit %d\n%s", code, out)
+	}
+}
+
+func TestDoctorJSONAndExitCode(t *testing.T) {
+	t.Setenv("DATABASE_URL", testenv.NewDatabase(t)) // empty: migrations pending → a failure
+	code, out, errOut := runCLI("doctor", "--json")
+	var rep struct {
+		Status string `json:"status"`
+		Checks []struct {
+			ID, Title, Status, Evidence, Fix string
+		} `json:"checks"`
+	}
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("doctor --json is not JSON: %v\n%s%s", err, out, errOut)
+	}
+	if code != 2 || rep.Status != "fail" {
+		t.Fatalf("exit %d status %q, want 2 fail (pending migrations)", code, rep.Status)
+	}
+	seen := map[string]string{}
+	for _, c := range rep.Checks {
+		seen[c.ID] = c.Status
+	}
+	if seen["database.migrations"] != "fail" || seen["ory.kratos_public"] != "ok" {
+		t.Errorf("checks: %v", seen)
+	}
+
+	t.Setenv("API_PORT", "not-a-port")
+	code, out, _ = runCLI("doctor")
+	if code != 2 || !strings.Contains(out, "config.valid") || !strings.Contains(out, "API_PORT") {
+		t.Errorf("invalid config: exit %d\n%s", code, out)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/mail"
 	"net/url"
 	"strconv"
 	"strings"
@@ -35,6 +36,8 @@ type Config struct {
 	APIHost   string
 	APIPort   int
 	PublicURL *url.URL
+	// DashboardURL is TRUSS_DASHBOARD_URL, or PublicURL when unset.
+	DashboardURL *url.URL
 
 	DatabaseURL      string
 	DatabaseMaxConns int
@@ -50,6 +53,9 @@ type Config struct {
 	OryTimeout     time.Duration
 
 	SMTP SMTP
+	// SecretKey (TRUSS_SECRET_KEY) encrypts secrets stored in the database;
+	// empty means none can be stored.
+	SecretKey string
 
 	Cookies         Cookies
 	CORSOrigins     []string
@@ -66,13 +72,21 @@ type Config struct {
 	ShutdownTimeout time.Duration
 }
 
-// SMTP is the outgoing mail configuration. Host empty means email is disabled.
+// SMTP is the outgoing mail configuration from the environment. Host empty
+// means email is disabled. An admin may override it at run time
+// (internal/email stores the override in the database).
 type SMTP struct {
-	Host     string
-	Port     int
-	Username string
-	Password string
-	From     string
+	Host string
+	Port int
+	User string
+	Pass string
+	// From is the bare sender address; SenderName its display name (the
+	// name written in SMTP_FROM, if any, else SMTP_SENDER_NAME).
+	From       string
+	SenderName string
+	// TLS is auto, starttls, tls or none (see TLS modes in internal/email).
+	TLS     string
+	Timeout time.Duration
 }
 
 // Cookies configures the cookies Truss sets.
@@ -138,6 +152,10 @@ func Load(lookup Lookup) (Config, error) {
 	c.APIHost = r.str("API_HOST")
 	c.APIPort = r.port("API_PORT")
 	c.PublicURL = r.url("TRUSS_PUBLIC_URL", true)
+	c.DashboardURL = r.url("TRUSS_DASHBOARD_URL", false)
+	if c.DashboardURL == nil {
+		c.DashboardURL = c.PublicURL
+	}
 	c.DatabaseURL = r.databaseURL("DATABASE_URL")
 	c.DatabaseMaxConns = r.intRange("DATABASE_MAX_CONNS", 1, 1000)
 	c.KratosPublicURL = r.url("KRATOS_PUBLIC_URL", true)
@@ -150,13 +168,8 @@ func Load(lookup Lookup) (Config, error) {
 		c.HydraPublicURL = nil // one switch turns OAuth2 off
 	}
 	c.OryTimeout = r.duration("ORY_TIMEOUT")
-	c.SMTP = SMTP{
-		Host:     r.str("SMTP_HOST"),
-		Port:     r.port("SMTP_PORT"),
-		Username: r.str("SMTP_USERNAME"),
-		Password: r.str("SMTP_PASSWORD"),
-		From:     r.str("SMTP_FROM"),
-	}
+	c.SMTP = r.smtp()
+	c.SecretKey = r.secretKey("TRUSS_SECRET_KEY")
 	c.Cookies = Cookies{SessionDomain: r.cookieDomain("COOKIE_DOMAIN"), CSRFDomain: r.cookieDomain("CSRF_COOKIE_DOMAIN"),
 		SameSite: r.sameSite("COOKIE_SAMESITE"), Secure: c.PublicURL != nil && c.PublicURL.Scheme == "https"}
 	c.CORSOrigins = r.origins("CORS_ALLOWED_ORIGINS")
@@ -383,5 +396,44 @@ func (r *reader) crossChecks(c *Config) {
 }
 
 func isSecret(name string) bool {
-	return strings.Contains(name, "PASSWORD") || strings.Contains(name, "SECRET") || name == "DATABASE_URL"
+	return strings.Contains(name, "PASSWORD") || strings.HasSuffix(name, "_PASS") || strings.Contains(name, "SECRET") ||
+		name == "DATABASE_URL"
+}
+
+// smtp reads the SMTP_* variables.
+func (r *reader) smtp() SMTP {
+	s := SMTP{
+		Host:    r.str("SMTP_HOST"),
+		Port:    r.port("SMTP_PORT"),
+		User:    r.str("SMTP_USER"),
+		Pass:    r.str("SMTP_PASS"),
+		TLS:     r.oneOf("SMTP_TLS", "auto", "starttls", "tls", "none"),
+		Timeout: r.duration("SMTP_TIMEOUT"),
+	}
+	if strings.ContainsAny(s.Host, " /\r\n") {
+		r.fail("SMTP_HOST", s.Host, "a host name or IP address such as smtp.example.com (no scheme, port or path)")
+	}
+	from := r.str("SMTP_FROM")
+	addr, err := mail.ParseAddress(from)
+	if err != nil || strings.ContainsAny(from, "\r\n") {
+		r.fail("SMTP_FROM", from, "an email address such as no-reply@example.com or Truss <no-reply@example.com>")
+	} else {
+		s.From, s.SenderName = addr.Address, addr.Name
+	}
+	name := r.str("SMTP_SENDER_NAME")
+	if strings.ContainsAny(name, "\r\n") || len(name) > 200 {
+		r.fail("SMTP_SENDER_NAME", name, "a display name of at most 200 characters on one line")
+	} else if s.SenderName == "" {
+		s.SenderName = name
+	}
+	return s
+}
+
+// secretKey is TRUSS_SECRET_KEY: empty, or long enough to derive a key from.
+func (r *reader) secretKey(name string) string {
+	v := r.raw(name)
+	if v != "" && len(v) < 32 {
+		r.fail(name, v, "at least 32 characters, e.g. the output of `openssl rand -base64 32` (or empty)")
+	}
+	return v
 }

@@ -86,7 +86,7 @@ func (p Ports) CheckFree(skipAPI bool) error {
 		}
 		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(n.Port))
 		if err != nil {
-			taken = append(taken, fmt.Sprintf("  port %d (%s) is already in use%s", n.Port, n.What, portOwner(n.Port)))
+			taken = append(taken, fmt.Sprintf("  port %d (%s) is already in use%s", n.Port, n.What, PortOwner(n.Port)))
 			continue
 		}
 		l.Close()
@@ -98,9 +98,9 @@ func (p Ports) CheckFree(skipAPI bool) error {
 		strings.Join(taken, "\n"))
 }
 
-// portOwner finds the process listening on a TCP port through /proc (Linux
-// only; elsewhere it returns "").
-func portOwner(port int) string {
+// PortOwner finds the process listening on a TCP port through /proc (Linux
+// only; elsewhere it returns ""), as " by NAME (pid N)".
+func PortOwner(port int) string {
 	inodes := listeningInodes(port)
 	if len(inodes) == 0 {
 		return ""

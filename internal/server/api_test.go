@@ -207,3 +207,26 @@ func postJSON(t *testing.T, url string, body any, wantStatus int, out any) {
 		_ = json.Unmarshal(raw, out)
 	}
 }
+
+func TestDoctorEndpoints(t *testing.T) {
+	t.Parallel()
+	srv, _ := testenv.Server(t, nil)
+	var e apiError
+	if resp := get(t, srv.URL+"/api/doctor", &e); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("GET /api/doctor anonymous: %d, want 401", resp.StatusCode)
+	}
+	var echo struct {
+		Service string `json:"service"`
+		HTTPS   bool   `json:"https"`
+	}
+	resp := get(t, srv.URL+"/api/doctor/echo?nonce=abcdef123456", &echo)
+	if resp.StatusCode != 200 || echo.Service != "truss" || echo.HTTPS {
+		t.Fatalf("echo: %d %+v", resp.StatusCode, echo)
+	}
+	if c := strings.Join(resp.Header.Values("Set-Cookie"), "\n"); !strings.Contains(c, "truss_doctor_probe=abcdef123456") {
+		t.Errorf("echo did not set the probe cookie: %q", c)
+	}
+	if resp := get(t, srv.URL+"/api/doctor/echo?nonce=<script>", &e); resp.StatusCode != 422 {
+		t.Errorf("bad nonce: %d, want 422", resp.StatusCode)
+	}
+}

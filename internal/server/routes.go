@@ -2,6 +2,8 @@ package server
 
 import (
 	"net/http"
+
+	"github.com/trussdev/truss/internal/doctor"
 )
 
 // routes is the one place every URL of Truss is wired to its handler. Each
@@ -13,6 +15,10 @@ func (s *Server) routes() *http.ServeMux {
 	// internal/health
 	mux.Handle("GET /api/health/live", h(healthLive))
 	mux.Handle("GET /api/health", h(s.health.Handler))
+
+	// internal/doctor
+	mux.Handle("GET /api/doctor", h(s.auth.RequireAdmin(doctor.Handler(s.doctorEnv))))
+	mux.Handle("GET /api/doctor/echo", h(doctor.Echo(s.cfg.TrustedProxies)))
 
 	// internal/auth
 	mux.Handle("GET /api/auth/login", h(s.auth.LoginInfo))

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -18,6 +19,7 @@ import (
 	"github.com/trussdev/truss/internal/config"
 	"github.com/trussdev/truss/internal/cors"
 	"github.com/trussdev/truss/internal/csrf"
+	"github.com/trussdev/truss/internal/doctor"
 	"github.com/trussdev/truss/internal/health"
 	"github.com/trussdev/truss/internal/oauth2"
 	"github.com/trussdev/truss/internal/ory"
@@ -72,6 +74,12 @@ func newChecker(cfg config.Config, pool *pgxpool.Pool, c *ory.Clients, m *metric
 // background (Kratos may still be starting) and reports the result.
 func (s *Server) BootstrapAdmin(ctx context.Context, done func(auth.BootstrapResult)) {
 	go s.auth.BootstrapUntilDone(ctx, done)
+}
+
+// doctorEnv is what GET /api/doctor diagnoses: this server's own view.
+func (s *Server) doctorEnv() *doctor.Env {
+	return &doctor.Env{Cfg: s.cfg, Raw: os.LookupEnv, Ory: s.ory, Pool: s.pool, Dashboard: s.cfg.DashboardURL,
+		HTTP: &http.Client{Timeout: 8 * time.Second}}
 }
 
 // Handler is the complete HTTP handler (for tests with httptest).
