@@ -113,6 +113,17 @@ func Middleware(cfg Config, log *slog.Logger) func(http.Handler) http.Handler {
 				return
 			}
 			if e := check(r.Header.Get(HeaderName), cookies); e != nil {
+				if len(cookies) > 0 && domain != "" {
+					// The browser holds tokens this client could not send
+					// back: a host-only copy that a dashboard on another
+					// subdomain cannot read (left from before
+					// CSRF_COOKIE_DOMAIN was set), or stale copies. Nothing
+					// else would hand it a readable one (a token is issued
+					// only to requests without a cookie, and Rotate runs after
+					// a login, which itself needs the token), so replace every
+					// copy: the retry succeeds.
+					Rotate(w, r, cfg)
+				}
 				log.LogAttrs(r.Context(), slog.LevelInfo, "CSRF check failed",
 					slog.String("request_id", requestid.From(r.Context())),
 					slog.String("method", r.Method), slog.String("path", r.URL.Path),

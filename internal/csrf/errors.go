@@ -33,7 +33,8 @@ func errHeaderMissing(cookies int) *apierror.Error {
 		WithHint("Read the " + CookieName + " cookie (document.cookie) and send its value in the " + HeaderName +
 			" header of every POST, PUT, PATCH and DELETE to /api/. When the dashboard runs on another subdomain than " +
 			"the API, its JavaScript can read the cookie only if CSRF_COOKIE_DOMAIN is set to their shared parent " +
-			"domain (e.g. .example.com). API clients authenticating with X-Session-Token or Authorization: Bearer " +
+			"domain (e.g. .example.com); if it is already set, this response replaced a " + CookieName + " the " +
+			"dashboard could not read: retry once. API clients authenticating with X-Session-Token or Authorization: Bearer " +
 			"need no CSRF token.").
 		WithDetails(map[string]any{"cookie": CookieName, "header": HeaderName, "cookies_received": cookies})
 }

@@ -1,0 +1,9 @@
+package browsertest
+
+import (
+	"testing"
+
+	"github.com/trussdev/truss/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
