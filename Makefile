@@ -3,10 +3,25 @@ GO      ?= go
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/trussdev/truss/internal/version.Version=$(VERSION)
 
-.PHONY: build dev test vet bench clean
+NPM     ?= npm
 
-build:
+.PHONY: build web dev test vet bench clean
+
+build: web
 	$(GO) build -ldflags "$(LDFLAGS)" -o bin/truss ./cmd/truss
+
+## web: build the dashboard (web/) into web/dist, which go:embed puts in the binary. Without npm the
+## binary is built anyway and serves a "dashboard not built" page. `npm ci` runs only when
+## web/node_modules is missing or web/package-lock.json changed since the last install.
+web:
+	@if command -v $(NPM) >/dev/null 2>&1; then \
+		if [ ! -f web/node_modules/.package-lock.json ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then \
+			echo "$(NPM) --prefix web ci"; $(NPM) --prefix web ci --prefer-offline --no-audit --no-fund || exit 1; \
+		fi; \
+		echo "$(NPM) --prefix web run build"; $(NPM) --prefix web run build --silent || exit 1; \
+	else \
+		echo "npm not found: building Truss without the dashboard (install Node.js 20.19+ to include it)"; \
+	fi
 
 ## dev: build Truss and start the whole stack (PostgreSQL, Kratos, Keto, Hydra, Mailpit, Truss).
 dev: build

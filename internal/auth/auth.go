@@ -27,7 +27,10 @@ type Service struct {
 	cache *sessionCache
 	// OnLogin runs after a session is issued (CSRF rotation lives in the
 	// csrf package; the server wires it here).
-	OnLogin    func(w ResponseWriter, r *Request)
+	OnLogin func(w ResponseWriter, r *Request)
+	// OnSignIn runs after a successful sign-in (the new-device alert of
+	// internal/email); it must not fail or block the login.
+	OnSignIn   func(r *Request, p *Principal)
 	limiters   limiters
 	pendingMFA pendingMFA
 }

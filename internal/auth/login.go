@@ -123,6 +123,9 @@ func (s *Service) issueSession(w http.ResponseWriter, r *http.Request, token, ac
 		s.OnLogin(w, r)
 	}
 	s.audit(r, action, true, p.IdentityID, subject, nil)
+	if s.OnSignIn != nil && action != "register" {
+		s.OnSignIn(r, p)
+	}
 	return httpjson.Write(w, http.StatusOK, p)
 }
 

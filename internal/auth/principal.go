@@ -91,6 +91,9 @@ func (s *Service) Authenticate(r *http.Request) (*Principal, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := refuseDemoTenant(p); err != nil { // demo.go: the demo tenant only under /demo/
+		return nil, err
+	}
 	s.cache.put(key, p)
 	return p, nil
 }

@@ -46,11 +46,19 @@ type Config struct {
 	KratosAdminURL  *url.URL
 	KetoReadURL     *url.URL
 	KetoWriteURL    *url.URL
+	// KetoOPLURL is nil when custom permission models are disabled.
+	KetoOPLURL *url.URL
+	// KetoNamespacesFile is "" when custom permission models are disabled.
+	KetoNamespacesFile string
 	// HydraPublicURL and HydraAdminURL are nil when OAuth2 is disabled
 	// (HYDRA_ADMIN_URL set to the empty string).
 	HydraPublicURL *url.URL
 	HydraAdminURL  *url.URL
-	OryTimeout     time.Duration
+	// HydraDatabaseURL (Hydra's own DSN) and HydraBin let POST
+	// /api/hydra/flush run `hydra janitor`; empty disables flush.
+	HydraDatabaseURL string
+	HydraBin         string
+	OryTimeout       time.Duration
 
 	SMTP SMTP
 	// SecretKey (TRUSS_SECRET_KEY) encrypts secrets stored in the database;
@@ -66,6 +74,9 @@ type Config struct {
 	InviteOnly      bool
 	AdminRequireMFA bool
 	AuthRequired    bool
+
+	// DBAPI configures the /v1 database platform (internal/dbapi).
+	DBAPI DBAPI
 
 	LogLevel        slog.Level
 	LogFormat       string
@@ -162,11 +173,15 @@ func Load(lookup Lookup) (Config, error) {
 	c.KratosAdminURL = r.url("KRATOS_ADMIN_URL", true)
 	c.KetoReadURL = r.url("KETO_READ_URL", true)
 	c.KetoWriteURL = r.url("KETO_WRITE_URL", true)
+	c.KetoOPLURL = r.url("KETO_OPL_URL", false)
+	c.KetoNamespacesFile = r.str("KETO_NAMESPACES_FILE")
 	c.HydraAdminURL = r.url("HYDRA_ADMIN_URL", false)
 	c.HydraPublicURL = r.url("HYDRA_PUBLIC_URL", false)
 	if c.HydraAdminURL == nil {
 		c.HydraPublicURL = nil // one switch turns OAuth2 off
 	}
+	c.HydraDatabaseURL = r.dsn("HYDRA_DATABASE_URL")
+	c.HydraBin = r.str("HYDRA_BIN")
 	c.OryTimeout = r.duration("ORY_TIMEOUT")
 	c.SMTP = r.smtp()
 	c.SecretKey = r.secretKey("TRUSS_SECRET_KEY")
@@ -180,6 +195,8 @@ func Load(lookup Lookup) (Config, error) {
 	c.InviteOnly = r.boolean("TRUSS_INVITE_ONLY")
 	c.AdminRequireMFA = r.boolean("TRUSS_ADMIN_REQUIRE_MFA")
 	c.AuthRequired = r.boolean("TRUSS_AUTH_REQUIRED")
+	c.DBAPI = DBAPI{Schemas: r.schemas("DB_API_SCHEMAS"), StatementTimeout: r.duration("DB_API_STATEMENT_TIMEOUT"),
+		MaxRows: r.intRange("DB_API_MAX_ROWS", 1, 1_000_000), KeyRateLimit: r.intRange("API_KEY_RATE_LIMIT", 0, 100_000_000)}
 	r.crossChecks(&c)
 	c.LogLevel = r.logLevel("LOG_LEVEL")
 	c.LogFormat = r.oneOf("LOG_FORMAT", "json", "text")
@@ -277,6 +294,19 @@ func (r *reader) databaseURL(name string) string {
 	u, err := url.Parse(v)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		r.fail(name, v, "a postgres:// or postgresql:// URL")
+	}
+	return v
+}
+
+// dsn is an optional database URL of another server (any scheme that
+// server understands, e.g. postgres:// or cockroach://).
+func (r *reader) dsn(name string) string {
+	v := r.raw(name)
+	if v == "" {
+		return ""
+	}
+	if u, err := url.Parse(v); err != nil || u.Scheme == "" {
+		r.fail(name, v, "a database URL such as postgres://user:password@host:5432/hydra")
 	}
 	return v
 }
@@ -397,7 +427,7 @@ func (r *reader) crossChecks(c *Config) {
 
 func isSecret(name string) bool {
 	return strings.Contains(name, "PASSWORD") || strings.HasSuffix(name, "_PASS") || strings.Contains(name, "SECRET") ||
-		name == "DATABASE_URL"
+		strings.HasSuffix(name, "DATABASE_URL")
 }
 
 // smtp reads the SMTP_* variables.
@@ -410,7 +440,7 @@ func (r *reader) smtp() SMTP {
 		TLS:     r.oneOf("SMTP_TLS", "auto", "starttls", "tls", "none"),
 		Timeout: r.duration("SMTP_TIMEOUT"),
 	}
-	if strings.ContainsAny(s.Host, " /\r\n") {
+	if strings.ContainsAny(s.Host, " /@\r\n") || strings.Count(s.Host, ":") == 1 {
 		r.fail("SMTP_HOST", s.Host, "a host name or IP address such as smtp.example.com (no scheme, port or path)")
 	}
 	from := r.str("SMTP_FROM")
@@ -436,4 +466,36 @@ func (r *reader) secretKey(name string) string {
 		r.fail(name, v, "at least 32 characters, e.g. the output of `openssl rand -base64 32` (or empty)")
 	}
 	return v
+}
+
+// DBAPI configures the database platform under /v1 (internal/dbapi).
+type DBAPI struct {
+	Schemas          []string      // DB_API_SCHEMAS: exposed schemas, the first is the default
+	StatementTimeout time.Duration // DB_API_STATEMENT_TIMEOUT
+	MaxRows          int           // DB_API_MAX_ROWS
+	KeyRateLimit     int           // API_KEY_RATE_LIMIT: requests per minute and key, 0 = unlimited
+}
+
+// schemas reads DB_API_SCHEMAS: plain names, never Truss's own schemas or
+// PostgreSQL's catalogs.
+func (r *reader) schemas(name string) []string {
+	v := r.raw(name)
+	out := r.list(name)
+	for _, s := range out {
+		ok := s != "" && !strings.HasPrefix(s, "pg_") && s != "information_schema" && s != "truss_internal" && s != "truss_api"
+		for _, c := range s {
+			if !(c == '_' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9') {
+				ok = false
+			}
+		}
+		if !ok {
+			r.fail(name, v, "comma-separated lower-case schema names such as public,api (not truss_internal, truss_api, pg_* or information_schema)")
+			return []string{"public"}
+		}
+	}
+	if len(out) == 0 {
+		r.fail(name, v, "at least one schema, such as public")
+		return []string{"public"}
+	}
+	return out
 }

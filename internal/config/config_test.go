@@ -57,6 +57,14 @@ func TestEachInvalidValueIsReported(t *testing.T) {
 		{"LOG_LEVEL", "loud", "debug, info, warn, error"},
 		{"LOG_FORMAT", "xml", "one of json, text"},
 		{"SHUTDOWN_TIMEOUT", "soon", "positive duration"},
+		{"SMTP_HOST", "smtp.example.com:587", "host name or IP address"},
+		{"SMTP_HOST", "smtps://smtp.example.com", "host name or IP address"},
+		{"SMTP_TLS", "ssl", "one of auto, starttls, tls, none"},
+		{"SMTP_TIMEOUT", "10", "positive duration"},
+		{"SMTP_FROM", "no-reply", "email address"},
+		{"SMTP_FROM", "Truss <no-reply@example.com>\nBcc: x@example.com", "email address"},
+		{"SMTP_SENDER_NAME", "Truss\nBcc: x@example.com", "one line"},
+		{"TRUSS_SECRET_KEY", "too-short", "at least 32 characters"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name+"="+tc.value, func(t *testing.T) {
@@ -135,6 +143,29 @@ func TestSecretsAreNotEchoed(t *testing.T) {
 	_, err := Load(lookup(env))
 	if err == nil || strings.Contains(err.Error(), "hunter2") {
 		t.Fatalf("error must be reported without the password: %v", err)
+	}
+}
+
+func TestSMTPSettings(t *testing.T) {
+	env := valid()
+	env["SMTP_FROM"] = "Acme Ops <ops@acme.example>"
+	env["SMTP_USER"], env["SMTP_PASS"], env["SMTP_TLS"], env["SMTP_TIMEOUT"] = "apikey", "pw", "tls", "3s"
+	c, err := Load(lookup(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.SMTP
+	if s.From != "ops@acme.example" || s.SenderName != "Acme Ops" || s.User != "apikey" || s.Pass != "pw" || s.TLS != "tls" || s.Timeout != 3*time.Second {
+		t.Errorf("SMTP: %+v", s)
+	}
+	delete(env, "SMTP_FROM")
+	if c, _ = Load(lookup(env)); c.SMTP.From != "no-reply@localhost" || c.SMTP.SenderName != "Truss" || c.SecretKey != "" {
+		t.Errorf("defaults: %+v", c.SMTP)
+	}
+	env["SMTP_PASS"], env["TRUSS_SECRET_KEY"], env["SMTP_TLS"] = "hunter2-smtp", "short-secret-key", "bogus"
+	_, err = Load(lookup(env))
+	if err == nil || strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "short-secret-key") {
+		t.Errorf("secrets echoed or no error: %v", err)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"text/template"
 	"time"
 )
@@ -38,7 +39,7 @@ func (s *Stack) servers() []server {
 		},
 		{
 			name:    "kratos",
-			files:   []string{"kratos.yml", "identity.schema.json"},
+			files:   append([]string{"kratos.yml", "identity.schema.json"}, courierTemplates()...),
 			migrate: []string{"migrate", "sql", "-e", "--yes", "-c", cfg("kratos.yml")},
 			serve:   []string{"serve", "-c", cfg("kratos.yml"), "--dev", "--sqa-opt-out", "--watch-courier"},
 			ready:   func(p Ports) string { return fmt.Sprintf("http://127.0.0.1:%d/health/ready", p.KratosPublic) },
@@ -82,6 +83,13 @@ func (s *Stack) render(files []string) error {
 	}
 	data := templateData{Dir: s.opts.Dir, Ports: s.Ports, PublicURL: s.opts.PublicURL, Secrets: s.secrets, BcryptCost: cost, stack: s}
 	for _, f := range files {
+		if strings.HasPrefix(f, "courier/") {
+			// Kratos's own Go templates: copied as they are, not rendered.
+			if err := copyTemplate(f, filepath.Join(s.opts.Dir, "config", f)); err != nil {
+				return err
+			}
+			continue
+		}
 		src, err := templates.ReadFile("templates/" + f + ".tmpl")
 		if err != nil {
 			src, err = templates.ReadFile("templates/" + f)
@@ -173,4 +181,26 @@ func waitHTTP(ctx context.Context, p *Process, url string, timeout time.Duration
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
+}
+
+// courierTemplates lists Kratos's courier templates (verification and
+// recovery codes), which kratos.yml names by file:// URI.
+func courierTemplates() []string {
+	entries, _ := templates.ReadDir("templates/courier")
+	var out []string
+	for _, e := range entries {
+		out = append(out, "courier/"+e.Name())
+	}
+	return out
+}
+
+func copyTemplate(name, dst string) error {
+	b, err := templates.ReadFile("templates/" + name)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(dst, b, 0o600)
 }

@@ -17,6 +17,9 @@ type Secrets struct {
 	HydraSystem      string `json:"hydra_system"`
 	// AdminPassword is the dev bootstrap admin's, shown by truss dev.
 	AdminPassword string `json:"admin_password"`
+	// TrussSecretKey is TRUSS_SECRET_KEY (encrypts the SMTP password an
+	// admin stores at run time).
+	TrussSecretKey string `json:"truss_secret_key"`
 }
 
 func loadSecrets(path string) (Secrets, error) {
@@ -24,17 +27,23 @@ func loadSecrets(path string) (Secrets, error) {
 	b, err := os.ReadFile(path)
 	if err == nil {
 		if err := json.Unmarshal(b, &s); err == nil && s.PostgresPassword != "" && len(s.KratosCipher) == 32 {
-			if s.AdminPassword != "" {
+			if s.AdminPassword != "" && s.TrussSecretKey != "" {
 				return s, nil
 			}
-			s.AdminPassword = rand.Text() // secrets.json of an older truss dev
+			// secrets.json of an older truss dev
+			if s.AdminPassword == "" {
+				s.AdminPassword = rand.Text()
+			}
+			if s.TrussSecretKey == "" {
+				s.TrussSecretKey = rand.Text() + rand.Text()
+			}
 			return s, writeSecrets(path, s)
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return s, err
 	}
 	s = Secrets{PostgresPassword: rand.Text(), KratosCookie: rand.Text(), KratosCipher: rand.Text()[:26] + rand.Text()[:6],
-		HydraSystem: rand.Text(), AdminPassword: rand.Text()}
+		HydraSystem: rand.Text(), AdminPassword: rand.Text(), TrussSecretKey: rand.Text() + rand.Text()}
 	return s, writeSecrets(path, s)
 }
 

@@ -166,6 +166,8 @@ func (s *Stack) Env() map[string]string {
 		"HYDRA_ADMIN_URL":   u(s.Ports.HydraAdmin),
 		"SMTP_HOST":         "127.0.0.1",
 		"SMTP_PORT":         strconv.Itoa(s.Ports.SMTP),
+		"SMTP_FROM":         "no-reply@truss.localhost", // as Kratos's courier (kratos.yml)
+		"TRUSS_SECRET_KEY":  s.secrets.TrussSecretKey,
 		"API_PORT":          strconv.Itoa(s.Ports.API),
 		"TRUSS_PUBLIC_URL":  s.opts.PublicURL,
 		// For the test harness: a superuser URL to create per-test
@@ -175,6 +177,11 @@ func (s *Stack) Env() map[string]string {
 		"TRUSS_DEV_DIR":                s.opts.Dir,
 		"TRUSS_DEV_MAILPIT_URL":        u(s.Ports.MailUI),
 		"TRUSS_DEV_KETO_OPL_URL":       u(s.Ports.KetoOPL),
+
+		// Custom permission models: Keto's OPL API, and the file keto.yml's
+		// namespaces.location names, which Truss rewrites.
+		"KETO_OPL_URL":         u(s.Ports.KetoOPL),
+		"KETO_NAMESPACES_FILE": filepath.Join(s.opts.Dir, "config", "namespaces.keto.ts"),
 	}
 }
 

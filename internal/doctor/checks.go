@@ -16,4 +16,5 @@ var Checks = []Check{
 	databaseCheck,
 	clockCheck,
 	secretsCheck,
+	demoCheck,
 }

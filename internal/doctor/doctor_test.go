@@ -224,3 +224,25 @@ func TestExitCodes(t *testing.T) {
 		}
 	}
 }
+
+func TestDemoCookieCheck(t *testing.T) {
+	t.Parallel()
+	cfg := testenv.Config(t, nil)
+	truss := httptest.NewServer(server.New(cfg, testenv.Logger(t), testenv.Pool(t, cfg)).Handler())
+	defer truss.Close()
+	expect(t, run(t, envFor(t, map[string]string{"TRUSS_PUBLIC_URL": truss.URL}), "demo.separation"), "demo.separation", doctor.OK, "Path=/demo")
+
+	target, _ := url.Parse(truss.URL)
+	rp := httputil.NewSingleHostReverseProxy(target)
+	rp.ModifyResponse = func(r *http.Response) error { // a proxy that widens cookie paths to /
+		vals := r.Header.Values("Set-Cookie")
+		r.Header.Del("Set-Cookie")
+		for _, v := range vals {
+			r.Header.Add("Set-Cookie", strings.Replace(v, "Path=/demo", "Path=/", 1))
+		}
+		return nil
+	}
+	proxy := httptest.NewServer(rp)
+	defer proxy.Close()
+	expect(t, run(t, envFor(t, map[string]string{"TRUSS_PUBLIC_URL": proxy.URL}), "demo.separation"), "demo.separation", doctor.Fail, "truss_demo")
+}

@@ -5,10 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/smtp"
-	"strconv"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -79,27 +76,12 @@ func getJSON(ctx context.Context, hc *http.Client, url string, into any) error {
 	return nil
 }
 
-// SMTPCheck connects to the mail server and waits for its greeting. Email is
-// optional for serving the API, so a failure degrades rather than fails health.
-func SMTPCheck(host string, port int) Check {
-	addr := net.JoinHostPort(host, strconv.Itoa(port))
-	c := Check{Name: "smtp", Required: false, Target: addr, Disabled: host == ""}
-	c.Probe = func(ctx context.Context) (string, error) {
-		var d net.Dialer
-		conn, err := d.DialContext(ctx, "tcp", addr)
-		if err != nil {
-			return "", err
-		}
-		defer conn.Close()
-		if dl, ok := ctx.Deadline(); ok {
-			_ = conn.SetDeadline(dl)
-		}
-		cl, err := smtp.NewClient(conn, host) // reads the 220 greeting
-		if err != nil {
-			return "", fmt.Errorf("no SMTP greeting from %s: %w", addr, err)
-		}
-		_ = cl.Quit()
-		return "", nil
-	}
-	return c
+// SMTPCheck is the mail server's entry. Email is optional for serving the
+// API, so a failure degrades rather than fails health. The probe comes from
+// internal/email: it resolves the SMTP settings in effect at each run (an
+// admin may change them at run time), speaks TLS first on implicit-TLS
+// ports (465) and waits for the greeting. target names the configured
+// server (host:port); disabled when SMTP_HOST is empty.
+func SMTPCheck(target string, disabled bool, probe func(ctx context.Context) (string, error)) Check {
+	return Check{Name: "smtp", Required: false, Target: target, Disabled: disabled, Probe: probe}
 }

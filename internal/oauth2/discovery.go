@@ -4,32 +4,36 @@
 package oauth2
 
 import (
-	"encoding/json"
 	"net/http"
-
-	"github.com/trussdev/truss/internal/ory"
 )
 
-// Handlers serves /api/oauth2/*.
-type Handlers struct {
-	Ory *ory.Clients
+// Discovery answers GET /api/oauth2/discovery (and GET /api/hydra/discovery)
+// with Hydra's OpenID Connect discovery document, so clients can find the
+// issuer and its endpoints.
+func (h *Handlers) Discovery(w http.ResponseWriter, r *http.Request) error {
+	return h.publicPassthrough(w, r, "/.well-known/openid-configuration")
 }
 
-// Discovery answers GET /api/oauth2/discovery with Hydra's OpenID Connect
-// discovery document, so clients can find the issuer and its endpoints.
-func (h *Handlers) Discovery(w http.ResponseWriter, r *http.Request) error {
+// JWKS answers GET /api/hydra/jwks with Hydra's public signing keys (the
+// keys that verify ID tokens and JWT access tokens).
+func (h *Handlers) JWKS(w http.ResponseWriter, r *http.Request) error {
+	return h.publicPassthrough(w, r, "/.well-known/jwks.json")
+}
+
+// publicPassthrough relays a JSON document of Hydra's public API.
+func (h *Handlers) publicPassthrough(w http.ResponseWriter, r *http.Request, path string) error {
 	pub := h.Ory.HydraPublic
 	if err := pub.Require(); err != nil {
 		return err
 	}
-	doc, resp, err := pub.API.OidcAPI.DiscoverOidcConfiguration(r.Context()).Execute()
-	if apiErr := pub.Check(err, resp); apiErr != nil {
-		return apiErr
-	}
+	var doc map[string]any
+	_, rep, err := callReply(r.Context(), pub, http.MethodGet, path, nil, nil, &doc)
 	if err != nil {
-		// A 4xx on the discovery path means the URL is not Hydra's public API.
-		return pub.Check(err, &http.Response{StatusCode: http.StatusBadGateway, Status: "unexpected " + resp.Status})
+		return err
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	return json.NewEncoder(w).Encode(doc)
+	if rep != nil {
+		// A 4xx on a well-known path means the URL is not Hydra's public API.
+		return unexpected(pub, rep)
+	}
+	return writeJSON(w, http.StatusOK, doc)
 }

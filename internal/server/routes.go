@@ -58,16 +58,91 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("DELETE /api/admin/sessions/{session_id}", h(s.auth.RequireAdmin(s.auth.AdminRevokeSession)))
 
 	// internal/oauth2
-	mux.Handle("GET /api/oauth2/discovery", h(s.oauth2.Discovery))
+	mux.Handle("GET /api/oauth2/discovery", h(s.oauth2.Public(s.oauth2.Discovery)))
 
 	// internal/email: SMTP settings, test, outbox
+	mux.Handle("GET /api/settings/smtp", h(s.auth.RequireAdmin(s.email.GetSettings)))
+	mux.Handle("PUT /api/settings/smtp", h(s.auth.RequireAdmin(s.email.PutSettings)))
+	mux.Handle("DELETE /api/settings/smtp", h(s.auth.RequireAdmin(s.email.DeleteSettings)))
+	mux.Handle("POST /api/settings/smtp/test", h(s.auth.RequireAdmin(s.email.TestSettings)))
+	mux.Handle("GET /api/email/outbox", h(s.auth.RequireAdmin(s.email.ListOutbox)))
 
 	// internal/keto: relation tuples, checks, namespaces (OPL)
+	mux.Handle("GET /api/keto/relation-tuples", h(s.auth.Require(s.keto.ListTuples)))
+	mux.Handle("PUT /api/keto/relation-tuples", h(s.auth.Require(s.keto.PutTuple)))
+	mux.Handle("DELETE /api/keto/relation-tuples", h(s.auth.Require(s.keto.DeleteTuples)))
+	mux.Handle("POST /api/keto/relation-tuples/import", h(s.auth.Require(s.keto.Import)))
+	mux.Handle("GET /api/keto/relation-tuples/export", h(s.auth.Require(s.keto.Export)))
+	mux.Handle("POST /api/keto/check", h(s.auth.Require(s.keto.Check)))
+	mux.Handle("POST /api/keto/batch-check", h(s.auth.Require(s.keto.BatchCheck)))
+	mux.Handle("GET /api/keto/expand", h(s.auth.Require(s.keto.Expand)))
+	mux.Handle("GET /api/keto/namespaces", h(s.auth.Require(s.keto.Namespaces)))
+	mux.Handle("GET /api/keto/health", h(s.auth.Require(s.keto.Health)))
+	mux.Handle("GET /api/keto/model", h(s.auth.Require(s.keto.GetModel)))
+	mux.Handle("PUT /api/keto/model", h(s.auth.Require(s.keto.PutModel)))
+	mux.Handle("POST /api/keto/model/check", h(s.auth.Require(s.keto.CheckModel)))
+	mux.Handle("GET /api/keto/model/versions", h(s.auth.Require(s.keto.ListModelVersions)))
+	mux.Handle("GET /api/keto/model/versions/{version}", h(s.auth.Require(s.keto.GetModelVersion)))
+	mux.Handle("POST /api/keto/model/versions/{version}/restore", h(s.auth.Require(s.keto.RestoreModelVersion)))
 
 	// internal/hydra: login/consent/logout bridge, OAuth2 clients
+	// (served by internal/oauth2; every route answers 503 oauth2_not_configured without HYDRA_ADMIN_URL)
+	o := s.oauth2
+	mux.Handle("GET /api/hydra/bridge/login", h(o.Public(o.BridgeLogin)))
+	mux.Handle("GET /api/hydra/bridge/consent", h(o.Public(o.BridgeConsent)))
+	mux.Handle("GET /api/hydra/bridge/logout", h(o.Public(o.BridgeLogout)))
+	mux.Handle("GET /api/hydra/login", h(o.Public(o.LoginInfo)))
+	mux.Handle("GET /api/hydra/consent", h(o.User(o.ConsentInfo)))
+	mux.Handle("POST /api/hydra/consent/accept", h(o.User(o.ConsentAccept)))
+	mux.Handle("POST /api/hydra/consent/reject", h(o.User(o.ConsentReject)))
+	mux.Handle("POST /api/hydra/logout/accept", h(o.Public(o.LogoutAccept)))
+	mux.Handle("POST /api/hydra/logout/reject", h(o.Public(o.LogoutReject)))
+	mux.Handle("GET /api/hydra/clients", h(o.User(o.ListClients)))
+	mux.Handle("POST /api/hydra/clients", h(o.User(o.CreateClient)))
+	mux.Handle("GET /api/hydra/clients/{id}", h(o.User(o.GetClient)))
+	mux.Handle("PUT /api/hydra/clients/{id}", h(o.User(o.UpdateClient)))
+	mux.Handle("DELETE /api/hydra/clients/{id}", h(o.User(o.DeleteClient)))
+	mux.Handle("POST /api/hydra/clients/{id}/rotate-secret", h(o.User(o.RotateSecret)))
+	mux.Handle("PUT /api/hydra/clients/{id}/lifespans", h(o.User(o.SetLifespans)))
+	mux.Handle("DELETE /api/hydra/clients/{id}/tokens", h(o.User(o.DeleteClientTokens)))
+	mux.Handle("POST /api/hydra/introspect", h(o.User(o.Introspect)))
+	mux.Handle("POST /api/hydra/revoke", h(o.User(o.Revoke)))
+	mux.Handle("GET /api/hydra/consent-sessions", h(o.User(o.ListConsentSessions)))
+	mux.Handle("DELETE /api/hydra/consent-sessions", h(o.User(o.RevokeConsentSessions)))
+	mux.Handle("DELETE /api/hydra/consent-sessions/{client_id}", h(o.User(o.RevokeConsentSessions)))
+	mux.Handle("GET /api/hydra/jwks", h(o.Public(o.JWKS)))
+	mux.Handle("GET /api/hydra/discovery", h(o.Public(o.Discovery)))
+	mux.Handle("POST /api/hydra/flush", h(o.Admin(o.Flush)))
 
 	// Prometheus
 	mux.Handle("GET /metrics", s.metrics.handler())
+
+	// internal/demo: read-only demo under /demo/
+	mux.Handle("GET /demo", http.RedirectHandler("/demo/", http.StatusFound))
+	for _, m := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} { // every write: 403 demo_read_only
+		mux.Handle(m+" /demo/", s.demo)
+	}
+
+	// internal/apikey, internal/dbapi: API keys and the database platform (/v1)
+	mux.Handle("GET /api/keys", h(s.auth.Require(s.keys.ListHandler)))
+	mux.Handle("POST /api/keys", h(s.auth.Require(s.keys.CreateHandler)))
+	mux.Handle("DELETE /api/keys/{id}", h(s.auth.Require(s.keys.RevokeHandler)))
+	mux.Handle("POST /api/keys/{id}/rotate", h(s.auth.Require(s.keys.RotateHandler)))
+	v1 := func(fn HandlerFunc) http.Handler { return h(s.keys.Require(s.auth, fn)) }
+	v1Service := func(fn HandlerFunc) http.Handler { return h(s.keys.RequireService(s.auth, fn)) }
+	mux.Handle("GET /v1/keys", v1Service(s.keys.V1List))
+	mux.Handle("POST /v1/keys", v1Service(s.keys.V1Create))
+	mux.Handle("DELETE /v1/keys/{id}", v1Service(s.keys.V1Revoke))
+	mux.Handle("POST /v1/keys/{id}/rotate", v1Service(s.keys.V1Rotate))
+	mux.Handle("POST /v1/sql", v1Service(s.dbapi.SQL))
+	mux.Handle("POST /v1/sql/transaction", v1Service(s.dbapi.Transaction))
+	mux.Handle("GET /v1/db/{table}", v1(s.dbapi.Read))
+	mux.Handle("POST /v1/db/{table}", v1(s.dbapi.Insert))
+	mux.Handle("PATCH /v1/db/{table}", v1(s.dbapi.Update))
+	mux.Handle("DELETE /v1/db/{table}", v1(s.dbapi.Delete))
+	mux.Handle("GET /v1/db/rpc/{function}", v1(s.dbapi.RPC))
+	mux.Handle("POST /v1/db/rpc/{function}", v1(s.dbapi.RPC))
+	mux.Handle("GET /v1/", h(s.dbapi.NotFound))
 
 	// web: the dashboard owns every other GET; unknown /api paths stay JSON 404s.
 	mux.Handle("GET /", s.dashboard())

@@ -15,12 +15,17 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/trussdev/truss/internal/apikey"
 	"github.com/trussdev/truss/internal/auth"
 	"github.com/trussdev/truss/internal/config"
 	"github.com/trussdev/truss/internal/cors"
 	"github.com/trussdev/truss/internal/csrf"
+	"github.com/trussdev/truss/internal/dbapi"
+	"github.com/trussdev/truss/internal/demo"
 	"github.com/trussdev/truss/internal/doctor"
+	"github.com/trussdev/truss/internal/email"
 	"github.com/trussdev/truss/internal/health"
+	"github.com/trussdev/truss/internal/keto"
 	"github.com/trussdev/truss/internal/oauth2"
 	"github.com/trussdev/truss/internal/ory"
 	"github.com/trussdev/truss/internal/requestid"
@@ -37,6 +42,11 @@ type Server struct {
 	health  *health.Checker
 	auth    *auth.Service
 	oauth2  *oauth2.Handlers
+	keto    *keto.Service
+	email   *email.Service
+	demo    *demo.Handler
+	keys    *apikey.Service
+	dbapi   *dbapi.Service
 	handler http.Handler
 }
 
@@ -45,13 +55,25 @@ func New(cfg config.Config, log *slog.Logger, pool *pgxpool.Pool) *Server {
 	clients := ory.New(cfg)
 	s := &Server{cfg: cfg, log: log, pool: pool, ory: clients, metrics: newMetrics()}
 	s.metrics.reg.MustRegister(clients.Requests)
-	s.health = newChecker(cfg, pool, clients, s.metrics)
+	s.email = email.New(cfg, pool, log, email.Options{})
+	s.health = newChecker(cfg, pool, clients, s.metrics, s.email.HealthCheck())
 	csrfCfg := csrf.Config{CookieDomain: cfg.Cookies.CSRFDomain, Secure: cfg.Cookies.Secure}
 	s.auth = auth.New(cfg, clients, pool, log)
 	// A session change (login, logout) gets a fresh CSRF token, and stale
 	// copies on other cookie scopes are expired.
-	s.auth.OnLogin = func(w http.ResponseWriter, r *http.Request) { csrf.Rotate(w, r, csrfCfg) }
-	s.oauth2 = &oauth2.Handlers{Ory: clients}
+	// A real login also expires every demo cookie (internal/demo).
+	s.auth.OnLogin = func(w http.ResponseWriter, r *http.Request) {
+		csrf.Rotate(w, r, csrfCfg)
+		demo.ClearCookies(w, r, cfg.Cookies.SessionDomain)
+	}
+	s.auth.OnSignIn = func(r *http.Request, p *auth.Principal) { s.email.NotifySignIn(r, p.IdentityID, p.Email, p.Name) }
+	s.oauth2 = oauth2.New(cfg, clients, s.auth, pool, log)
+	s.keto = keto.New(cfg, clients, pool, log)
+	s.demo = demo.New(demo.Options{Pool: pool, Log: log, Secure: cfg.Cookies.Secure, Proxies: cfg.TrustedProxies,
+		Health: s.handle(s.health.Handler)})
+	s.keys = apikey.New(pool, log, cfg.DBAPI.KeyRateLimit)
+	s.dbapi = dbapi.New(pool, s.keys, log, dbapi.Options{Schemas: cfg.DBAPI.Schemas,
+		StatementTimeout: cfg.DBAPI.StatementTimeout, MaxRows: cfg.DBAPI.MaxRows})
 	// Outermost first: request id, logs+metrics, CORS, then unknown routes
 	// (404/405) before CSRF, so a wrong URL is never reported as a CSRF problem.
 	corsMW := cors.Middleware(cors.Options{Allowed: cfg.CORSOrigins, SelfOrigin: cfg.PublicURL.String(), Log: log})
@@ -60,12 +82,12 @@ func New(cfg config.Config, log *slog.Logger, pool *pgxpool.Pool) *Server {
 	return s
 }
 
-func newChecker(cfg config.Config, pool *pgxpool.Pool, c *ory.Clients, m *metrics) *health.Checker {
+func newChecker(cfg config.Config, pool *pgxpool.Pool, c *ory.Clients, m *metrics, smtp health.Check) *health.Checker {
 	checks := []health.Check{{Name: "postgres", Required: true, Target: "DATABASE_URL", Probe: health.PostgresProbe(pool)}}
 	for _, e := range c.All() {
 		checks = append(checks, health.OryCheck(e))
 	}
-	checks = append(checks, health.SMTPCheck(cfg.SMTP.Host, cfg.SMTP.Port))
+	checks = append(checks, smtp)
 	return &health.Checker{Checks: checks, Timeout: min(cfg.OryTimeout, 3*time.Second),
 		Version: version.Version, Observe: m.observeDependency}
 }
@@ -88,6 +110,10 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Serve answers on ln until ctx is cancelled, then lets in-flight requests
 // finish for up to SHUTDOWN_TIMEOUT.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	// The email outbox workers live as long as the server; stopping them
+	// waits for the messages being sent (internal/email).
+	stopEmail := s.email.Start(ctx)
+	defer stopEmail()
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: 10 * time.Second,

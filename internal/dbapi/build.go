@@ -1,0 +1,329 @@
+package dbapi
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/trussdev/truss/internal/apierror"
+	"github.com/trussdev/truss/internal/dbapi/postgrest"
+)
+
+// builder writes one SQL statement. Identifiers reach it only after the
+// schema cache has them and are quoted with pgx.Identifier; every value is
+// a parameter ($n), sent as text for PostgreSQL to convert to the
+// column's type.
+type builder struct {
+	sc     *Schema
+	args   []any
+	nalias int
+}
+
+func (b *builder) param(v any) string {
+	b.args = append(b.args, v)
+	return "$" + itoa(len(b.args))
+}
+
+func (b *builder) newAlias() string {
+	b.nalias++
+	return "_" + itoa(b.nalias)
+}
+
+func qi(name string) string { return pgx.Identifier{name}.Sanitize() }
+
+func qt(t *Table) string { return pgx.Identifier{t.Schema, t.Name}.Sanitize() }
+
+func columnNames(t *Table) []string {
+	out := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		out[i] = c.Name
+	}
+	return out
+}
+
+func unknownColumn(t *Table, name string) *apierror.Error {
+	hint := "Columns of " + t.Name + ": " + strings.Join(columnNames(t), ", ") + "."
+	if near := closest(name, columnNames(t)); len(near) > 0 {
+		hint = "Did you mean " + strings.Join(near, " or ") + "? " + hint
+	}
+	return apierror.New(http.StatusBadRequest, "column_not_found", "Table "+t.Schema+"."+t.Name+" has no column "+quote(name)+".").
+		WithHint(hint).WithDetails(map[string]any{"table": t.Name, "column": name})
+}
+
+// col returns alias."column" for a column that exists.
+func (b *builder) col(alias string, t *Table, name string) (string, error) {
+	if _, ok := t.Column(name); !ok {
+		return "", unknownColumn(t, name)
+	}
+	return alias + "." + qi(name), nil
+}
+
+// casts are the types select=col::type may name (PostgREST's casts, limited
+// to a list so the type is never user text).
+var casts = map[string]string{
+	"text": "text", "varchar": "varchar", "int": "int4", "int2": "int2", "int4": "int4", "int8": "int8",
+	"integer": "int4", "bigint": "int8", "smallint": "int2", "numeric": "numeric", "float4": "float4",
+	"float8": "float8", "real": "float4", "bool": "bool", "boolean": "bool", "json": "json", "jsonb": "jsonb",
+	"date": "date", "time": "time", "timestamp": "timestamp", "timestamptz": "timestamptz", "uuid": "uuid",
+}
+
+// selectList turns select= into SQL output columns of table t (as alias);
+// !inner embeds add conditions to where.
+func (b *builder) selectList(alias string, t *Table, items []postgrest.SelectItem, where *[]string) (string, error) {
+	var parts []string
+	for _, it := range items {
+		switch {
+		case it.Embed != nil:
+			sql, err := b.embed(alias, t, it, where)
+			if err != nil {
+				return "", err
+			}
+			if sql != "" {
+				parts = append(parts, sql)
+			}
+		case it.Column == "*":
+			parts = append(parts, alias+".*")
+		default:
+			ref, err := b.col(alias, t, it.Column)
+			if err != nil {
+				return "", err
+			}
+			out := it.Alias
+			if it.Cast != "" {
+				typ, ok := casts[it.Cast]
+				if !ok {
+					return "", badRequest("invalid_cast", "Cannot cast to "+quote(it.Cast)+".",
+						"Casts allowed in select: text, int, int8, numeric, float8, bool, json, jsonb, date, timestamptz, uuid.")
+				}
+				ref += "::" + typ
+				if out == "" {
+					out = it.Column
+				}
+			}
+			if out != "" {
+				ref += " AS " + qi(out)
+			}
+			parts = append(parts, ref)
+		}
+	}
+	return strings.Join(parts, ", "), nil
+}
+
+// relation is a resolved embedding: child rows joined to the parent.
+type relation struct {
+	fk    *ForeignKey
+	toOne bool // many-to-one: the parent holds the foreign key
+	child *Table
+}
+
+func (b *builder) resolve(t *Table, e *postgrest.Embed) (relation, error) {
+	var found []relation
+	var names []string
+	for _, fk := range t.Out {
+		names = append(names, fk.To.Name)
+		byCol := len(fk.FromColumns) == 1 && fk.FromColumns[0] == e.Relation
+		if fk.To.Name != e.Relation && !byCol {
+			continue
+		}
+		if e.Hint != "" && e.Hint != fk.Name && !(len(fk.FromColumns) == 1 && fk.FromColumns[0] == e.Hint) {
+			continue
+		}
+		found = append(found, relation{fk: fk, toOne: true, child: fk.To})
+	}
+	for _, fk := range t.In {
+		names = append(names, fk.From.Name)
+		if fk.From.Name != e.Relation {
+			continue
+		}
+		if e.Hint != "" && e.Hint != fk.Name && !(len(fk.FromColumns) == 1 && fk.FromColumns[0] == e.Hint) {
+			continue
+		}
+		found = append(found, relation{fk: fk, child: fk.From})
+	}
+	switch len(found) {
+	case 1:
+		return found[0], nil
+	case 0:
+		hint := "Embedding needs a foreign key between the tables."
+		if len(names) > 0 {
+			slices.Sort(names)
+			hint += " Relations of " + t.Name + ": " + strings.Join(slices.Compact(names), ", ") + "."
+		}
+		return relation{}, apierror.New(http.StatusBadRequest, "relation_not_found",
+			"No relation "+quote(e.Relation)+" found for table "+t.Name+".").WithHint(hint)
+	}
+	var fks []string
+	for _, r := range found {
+		fks = append(fks, r.fk.Name)
+	}
+	return relation{}, apierror.New(http.StatusBadRequest, "ambiguous_relation",
+		"More than one relation "+quote(e.Relation)+" links to "+t.Name+".").
+		WithHint("Pick one with a hint: " + e.Relation + "!<constraint>(...), one of " + strings.Join(fks, ", ") + ".")
+}
+
+// join is the condition linking child (as ca) to parent (as pa).
+func (r relation) join(pa, ca string) string {
+	var conds []string
+	for i := range r.fk.FromColumns {
+		from, to := qi(r.fk.FromColumns[i]), qi(r.fk.ToColumns[i])
+		if r.toOne { // parent.from -> child.to
+			conds = append(conds, ca+"."+to+" = "+pa+"."+from)
+		} else { // child.from -> parent.to
+			conds = append(conds, ca+"."+from+" = "+pa+"."+to)
+		}
+	}
+	return strings.Join(conds, " AND ")
+}
+
+func (b *builder) embed(alias string, t *Table, it postgrest.SelectItem, where *[]string) (string, error) {
+	rel, err := b.resolve(t, it.Embed)
+	if err != nil {
+		return "", err
+	}
+	if it.Embed.Inner {
+		ia := b.newAlias()
+		*where = append(*where, "EXISTS (SELECT 1 FROM "+qt(rel.child)+" "+ia+" WHERE "+rel.join(alias, ia)+")")
+	}
+	if len(it.Embed.Items) == 0 {
+		return "", nil
+	}
+	ca := b.newAlias()
+	var childWhere []string
+	list, err := b.selectList(ca, rel.child, it.Embed.Items, &childWhere)
+	if err != nil {
+		return "", err
+	}
+	conds := append([]string{rel.join(alias, ca)}, childWhere...)
+	inner := "SELECT " + list + " FROM " + qt(rel.child) + " " + ca + " WHERE " + strings.Join(conds, " AND ")
+	out := it.Alias
+	if out == "" {
+		out = it.Embed.Relation
+	}
+	ea := b.newAlias()
+	if rel.toOne {
+		return "(SELECT row_to_json(" + ea + ") FROM (" + inner + " LIMIT 1) " + ea + ") AS " + qi(out), nil
+	}
+	return "(SELECT coalesce(json_agg(" + ea + "), '[]') FROM (" + inner + ") " + ea + ") AS " + qi(out), nil
+}
+
+// conditions turns filters and logic trees into SQL joined by AND.
+func (b *builder) conditions(alias string, t *Table, conds []postgrest.Condition) (string, error) {
+	return b.join(alias, t, conds, " AND ")
+}
+
+func (b *builder) join(alias string, t *Table, conds []postgrest.Condition, sep string) (string, error) {
+	parts := make([]string, 0, len(conds))
+	for _, c := range conds {
+		var sql string
+		var err error
+		if c.Filter != nil {
+			sql, err = b.filter(alias, t, c.Filter)
+		} else {
+			op := " AND "
+			if c.Logic.Or {
+				op = " OR "
+			}
+			sql, err = b.join(alias, t, c.Logic.Children, op)
+			if err == nil && c.Logic.Negate {
+				sql = "NOT (" + sql + ")"
+			}
+		}
+		if err != nil {
+			return "", err
+		}
+		parts = append(parts, "("+sql+")")
+	}
+	if len(parts) == 0 {
+		return "TRUE", nil
+	}
+	return strings.Join(parts, sep), nil
+}
+
+var comparison = map[postgrest.Op]string{
+	postgrest.Eq: "=", postgrest.Neq: "<>", postgrest.Gt: ">", postgrest.Gte: ">=", postgrest.Lt: "<", postgrest.Lte: "<=",
+	postgrest.Like: "LIKE", postgrest.Ilike: "ILIKE", postgrest.Match: "~", postgrest.Imatch: "~*",
+	postgrest.Cs: "@>", postgrest.Cd: "<@", postgrest.Ov: "&&", postgrest.IsDistinct: "IS DISTINCT FROM",
+}
+
+var ftsFuncs = map[postgrest.Op]string{postgrest.Fts: "to_tsquery", postgrest.Plfts: "plainto_tsquery",
+	postgrest.Phfts: "phraseto_tsquery", postgrest.Wfts: "websearch_to_tsquery"}
+
+func likeValue(op postgrest.Op, v string) string {
+	if op == postgrest.Like || op == postgrest.Ilike {
+		return strings.ReplaceAll(v, "*", "%")
+	}
+	return v
+}
+
+func (b *builder) filter(alias string, t *Table, f *postgrest.Filter) (string, error) {
+	ref, err := b.col(alias, t, f.Column)
+	if err != nil {
+		return "", err
+	}
+	var sql string
+	switch {
+	case f.Op == postgrest.Is:
+		sql = ref + map[string]string{"null": " IS NULL", "not_null": " IS NOT NULL", "true": " IS TRUE",
+			"false": " IS FALSE", "unknown": " IS UNKNOWN"}[f.Value]
+	case f.Op == postgrest.In:
+		if len(f.List) == 0 {
+			sql = "FALSE"
+			break
+		}
+		ps := make([]string, len(f.List))
+		for i, v := range f.List {
+			ps[i] = b.param(v)
+		}
+		sql = ref + " IN (" + strings.Join(ps, ", ") + ")"
+	case f.Op.IsFTS():
+		var q string
+		if f.FTSConfig != "" {
+			q = ftsFuncs[f.Op] + "(" + b.param(f.FTSConfig) + "::regconfig, " + b.param(f.Value) + ")"
+		} else {
+			q = ftsFuncs[f.Op] + "(" + b.param(f.Value) + ")"
+		}
+		sql = ref + " @@ " + q
+	case f.Quant != "":
+		sep := " OR "
+		if f.Quant == "all" {
+			sep = " AND "
+		}
+		ps := make([]string, len(f.List))
+		for i, v := range f.List {
+			ps[i] = ref + " " + comparison[f.Op] + " " + b.param(likeValue(f.Op, v))
+		}
+		sql = strings.Join(ps, sep)
+		if len(ps) == 0 {
+			sql = map[bool]string{true: "TRUE", false: "FALSE"}[f.Quant == "all"]
+		}
+	default:
+		sql = ref + " " + comparison[f.Op] + " " + b.param(likeValue(f.Op, f.Value))
+	}
+	if f.Negate {
+		sql = "NOT (" + sql + ")"
+	}
+	return sql, nil
+}
+
+func (b *builder) order(alias string, t *Table, terms []postgrest.OrderTerm) (string, error) {
+	parts := make([]string, 0, len(terms))
+	for _, o := range terms {
+		ref, err := b.col(alias, t, o.Column)
+		if err != nil {
+			return "", err
+		}
+		if o.Desc {
+			ref += " DESC"
+		}
+		switch o.Nulls {
+		case "first":
+			ref += " NULLS FIRST"
+		case "last":
+			ref += " NULLS LAST"
+		}
+		parts = append(parts, ref)
+	}
+	return strings.Join(parts, ", "), nil
+}

@@ -1,0 +1,134 @@
+package postgrest
+
+import "strings"
+
+// SelectItem is one entry of select=: a column (or *), or an embedded relation.
+type SelectItem struct {
+	Alias  string // output name ("" = the column's or relation's name)
+	Column string // column name, or "*" for all columns
+	Cast   string // ::type, checked against a list of types by the caller
+	Embed  *Embed
+}
+
+// Embed is an embedded relation: rel(cols), alias:rel!hint(cols), rel!inner(cols).
+type Embed struct {
+	Relation string
+	Hint     string // a foreign key constraint name or column picking among several relations
+	Inner    bool   // !inner: drop parent rows without a match
+	Items    []SelectItem
+}
+
+// ParseSelect parses select=, e.g. id,name,author:authors!inner(id,name),total::text.
+// An empty value means *.
+func ParseSelect(value string) ([]SelectItem, error) {
+	p := &scanner{param: "select", s: value}
+	if strings.TrimSpace(value) == "" {
+		return []SelectItem{{Column: "*"}}, nil
+	}
+	items, err := p.selectItems(1, false)
+	if err != nil {
+		return nil, err
+	}
+	if !p.eof() {
+		return nil, p.errf(p.i, "unexpected character in select")
+	}
+	return items, nil
+}
+
+func (p *scanner) selectItems(depth int, nested bool) ([]SelectItem, error) {
+	if depth > maxDepth {
+		return nil, p.errf(p.i, "embedded relations nest too deeply")
+	}
+	var items []SelectItem
+	if nested {
+		p.skipSpaces()
+		if p.accept(')') { // rel() embeds nothing but still filters with !inner
+			return items, nil
+		}
+	}
+	for {
+		p.skipSpaces()
+		it, err := p.selectItem(depth)
+		if err != nil {
+			return nil, err
+		}
+		items = append(items, it)
+		p.skipSpaces()
+		if p.accept(',') {
+			continue
+		}
+		if nested {
+			if err := p.expect(')', ", or ) in an embedded select"); err != nil {
+				return nil, err
+			}
+		}
+		return items, nil
+	}
+}
+
+func (p *scanner) selectItem(depth int) (SelectItem, error) {
+	var it SelectItem
+	if p.accept('*') {
+		it.Column = "*"
+		return it, nil
+	}
+	first, err := p.name("column or relation name")
+	if err != nil {
+		return it, err
+	}
+	name := first
+	if p.peek() == ':' && !strings.HasPrefix(p.s[p.i:], "::") {
+		p.i++
+		it.Alias = first
+		if p.accept('*') {
+			return it, p.errf(p.i-1, "* cannot have an alias")
+		}
+		if name, err = p.name("column or relation name after the alias"); err != nil {
+			return it, err
+		}
+	}
+	if strings.HasPrefix(p.s[p.i:], "->") {
+		return it, p.errf(p.i, "JSON paths (-> and ->>) in select are not supported")
+	}
+	if p.peek() == '!' || p.peek() == '(' {
+		e := &Embed{Relation: name}
+		for p.accept('!') {
+			hintStart := p.i
+			h, err := p.name("hint after !")
+			if err != nil {
+				return it, err
+			}
+			switch h {
+			case "inner":
+				e.Inner = true
+			case "left":
+			default:
+				if e.Hint != "" {
+					return it, p.errf(hintStart, "only one relation hint is allowed")
+				}
+				e.Hint = h
+			}
+		}
+		if err := p.expect('(', "( after the embedded relation "+name); err != nil {
+			return it, err
+		}
+		items, err := p.selectItems(depth+1, true)
+		if err != nil {
+			return it, err
+		}
+		e.Items = items
+		it.Embed = e
+		return it, nil
+	}
+	it.Column = name
+	if strings.HasPrefix(p.s[p.i:], "::") {
+		p.i += 2
+		castStart := p.i
+		c := p.word()
+		if c == "" {
+			return it, p.errf(castStart, "expected a type after ::")
+		}
+		it.Cast = strings.ToLower(c)
+	}
+	return it, nil
+}

@@ -1,0 +1,217 @@
+package dbapi
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/trussdev/truss/internal/apierror"
+	"github.com/trussdev/truss/internal/apikey"
+	"github.com/trussdev/truss/internal/dbapi/postgrest"
+)
+
+// restRequest is an auto-REST request parsed against the schema cache.
+type restRequest struct {
+	caller  *apikey.Caller
+	table   *Table
+	sc      *Schema
+	selects []postgrest.SelectItem
+	conds   []postgrest.Condition
+	order   []postgrest.OrderTerm
+	limit   int
+	offset  int
+	ranged  bool // limit/offset/Range given
+	prefer  prefer
+	// onConflict and columns of writes
+	onConflict []string
+	columns    []string
+	object     bool // Accept: application/vnd.pgrst.object+json
+}
+
+type prefer struct {
+	representation bool
+	count          bool
+	merge, ignore  bool
+	applied        []string
+}
+
+func parsePrefer(h http.Header) prefer {
+	var p prefer
+	for _, v := range h.Values("Prefer") {
+		for _, tok := range strings.Split(v, ",") {
+			switch tok = strings.TrimSpace(tok); tok {
+			case "return=representation":
+				p.representation = true
+			case "count=exact", "count=planned", "count=estimated":
+				p.count = true
+			case "resolution=merge-duplicates":
+				p.merge = true
+			case "resolution=ignore-duplicates":
+				p.ignore = true
+			default:
+				continue
+			}
+			p.applied = append(p.applied, tok)
+		}
+	}
+	return p
+}
+
+// reserved query parameters; every other one is a filter.
+var reserved = map[string]bool{"select": true, "order": true, "limit": true, "offset": true, "on_conflict": true, "columns": true}
+
+// profile is the schema a request names with Accept-Profile (reads) or
+// Content-Profile (writes), as postgrest-js's .schema() sends it.
+func (s *Service) profile(r *http.Request) (string, error) {
+	h := "Accept-Profile"
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		h = "Content-Profile"
+	}
+	p := r.Header.Get(h)
+	if p == "" {
+		return s.opts.Schemas[0], nil
+	}
+	if !slices.Contains(s.opts.Schemas, p) {
+		return "", apierror.New(http.StatusNotAcceptable, "schema_not_exposed", "Schema "+quote(p)+" is not exposed.").
+			WithHint("Exposed schemas (DB_API_SCHEMAS): " + strings.Join(s.opts.Schemas, ", ") + ".")
+	}
+	return p, nil
+}
+
+// lookupTable finds a table, reloading the cache once (throttled) when it
+// is unknown: a table created a moment ago is found without waiting for the
+// notification.
+func (s *Service) lookupTable(ctx context.Context, schema, name string) (*Schema, *Table, error) {
+	arrived := time.Now()
+	sc, err := s.Schema(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if t := sc.Tables[key(schema, name)]; t != nil {
+		return sc, t, nil
+	}
+	if sc, err = s.reload(ctx, false, arrived); err != nil {
+		return nil, nil, err
+	}
+	if t := sc.Tables[key(schema, name)]; t != nil {
+		return sc, t, nil
+	}
+	var names []string
+	for _, t := range sc.Tables {
+		if t.Schema == schema {
+			names = append(names, t.Name)
+		}
+	}
+	hint := "Create it, or check DB_API_SCHEMAS and the Accept-Profile/Content-Profile header."
+	if near := closest(name, names); len(near) > 0 {
+		hint = "Did you mean " + strings.Join(near, " or ") + "? " + hint
+	}
+	return nil, nil, apierror.New(http.StatusNotFound, "table_not_found", "No table or view "+quote(name)+" in schema "+schema+".").
+		WithHint(hint).WithDetails(map[string]any{"schema": schema, "table": name})
+}
+
+func (s *Service) parseRest(r *http.Request) (*restRequest, error) {
+	c, _ := apikey.FromContext(r.Context())
+	schema, err := s.profile(r)
+	if err != nil {
+		return nil, err
+	}
+	sc, t, err := s.lookupTable(r.Context(), schema, r.PathValue("table"))
+	if err != nil {
+		return nil, err
+	}
+	q := r.URL.Query()
+	req := &restRequest{caller: c, table: t, sc: sc, limit: DefaultLimit, prefer: parsePrefer(r.Header)}
+	if req.selects, err = postgrest.ParseSelect(q.Get("select")); err != nil {
+		return nil, grammarError(err)
+	}
+	if v := q.Get("order"); v != "" {
+		if req.order, err = postgrest.ParseOrder(v); err != nil {
+			return nil, grammarError(err)
+		}
+	}
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys) // the same request always builds the same SQL
+	for _, k := range keys {
+		if reserved[k] {
+			continue
+		}
+		for _, v := range q[k] {
+			if postgrest.IsLogicKey(k) {
+				l, err := postgrest.ParseLogic(k, v)
+				if err != nil {
+					return nil, grammarError(err)
+				}
+				req.conds = append(req.conds, postgrest.Condition{Logic: &l})
+				continue
+			}
+			f, err := postgrest.ParseFilter(k, v)
+			if err != nil {
+				return nil, grammarError(err)
+			}
+			req.conds = append(req.conds, postgrest.Condition{Filter: &f})
+		}
+	}
+	if err := req.parseRange(r, q, s.opts.MaxRows); err != nil {
+		return nil, err
+	}
+	if v := q.Get("on_conflict"); v != "" {
+		req.onConflict = splitNames(v)
+	}
+	if v := q.Get("columns"); v != "" {
+		req.columns = splitNames(v)
+	}
+	req.object = strings.Contains(r.Header.Get("Accept"), "application/vnd.pgrst.object+json")
+	return req, nil
+}
+
+func splitNames(v string) []string {
+	var out []string
+	for _, p := range strings.Split(v, ",") {
+		if p = strings.Trim(strings.TrimSpace(p), `"`); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// parseRange reads limit/offset, or a Range: 0-9 header. The limit is
+// capped at DB_API_MAX_ROWS.
+func (req *restRequest) parseRange(r *http.Request, q url.Values, maxRows int) error {
+	if h := r.Header.Get("Range"); h != "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		from, to, ok := strings.Cut(strings.TrimPrefix(h, "items="), "-")
+		lo, err1 := strconv.Atoi(from)
+		if !ok || err1 != nil || lo < 0 {
+			return apierror.New(http.StatusRequestedRangeNotSatisfiable, "invalid_range", "Range "+quote(h)+" is not of the form 0-9.")
+		}
+		req.offset, req.ranged = lo, true
+		if to != "" {
+			hi, err := strconv.Atoi(to)
+			if err != nil || hi < lo {
+				return apierror.New(http.StatusRequestedRangeNotSatisfiable, "invalid_range", "Range "+quote(h)+" is not of the form 0-9.")
+			}
+			req.limit = hi - lo + 1
+		}
+	}
+	for _, p := range []struct {
+		name string
+		dst  *int
+	}{{"limit", &req.limit}, {"offset", &req.offset}} {
+		if v := q.Get(p.name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return badRequest("invalid_query", p.name+" must be a non-negative integer, not "+quote(v)+".", "")
+			}
+			*p.dst, req.ranged = n, true
+		}
+	}
+	req.limit = min(req.limit, maxRows)
+	return nil
+}

@@ -1,0 +1,351 @@
+package dbapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/trussdev/truss/internal/apierror"
+	"github.com/trussdev/truss/internal/dbapi/postgrest"
+)
+
+const rootAlias = "_0"
+
+// Read answers GET and HEAD /v1/db/{table}.
+func (s *Service) Read(w http.ResponseWriter, r *http.Request) error {
+	req, err := s.parseRest(r)
+	if err != nil {
+		return err
+	}
+	b := &builder{sc: req.sc}
+	var where []string
+	list, err := b.selectList(rootAlias, req.table, req.selects, &where)
+	if err != nil {
+		return err
+	}
+	filters, err := b.conditions(rootAlias, req.table, req.conds)
+	if err != nil {
+		return err
+	}
+	where = append([]string{filters}, where...)
+	sql := "SELECT " + list + " FROM " + qt(req.table) + " " + rootAlias + " WHERE " + strings.Join(where, " AND ")
+	if len(req.order) > 0 {
+		ord, err := b.order(rootAlias, req.table, req.order)
+		if err != nil {
+			return err
+		}
+		sql += " ORDER BY " + ord
+	}
+	sql += " LIMIT " + itoa(req.limit) + " OFFSET " + itoa(req.offset)
+	stmts := []stmt{{sql: "SELECT coalesce(json_agg(_r), '[]')::text, count(*) FROM (" + sql + ") _r", args: b.args}}
+	if req.prefer.count {
+		cb := &builder{sc: req.sc}
+		cf, err := cb.conditions(rootAlias, req.table, req.conds)
+		if err != nil {
+			return err
+		}
+		cw := []string{cf}
+		for _, it := range req.selects { // !inner embeds filter the count too
+			if it.Embed != nil && it.Embed.Inner {
+				if _, err := cb.embed(rootAlias, req.table, postgrest.SelectItem{Embed: &postgrest.Embed{
+					Relation: it.Embed.Relation, Hint: it.Embed.Hint, Inner: true}}, &cw); err != nil {
+					return err
+				}
+			}
+		}
+		stmts = append(stmts, stmt{sql: "SELECT '', count(*) FROM " + qt(req.table) + " " + rootAlias + " WHERE " +
+			strings.Join(cw, " AND "), args: cb.args})
+	}
+	res, err := s.pipelined(r.Context(), req.caller, stmts, nil)
+	if err != nil {
+		return err
+	}
+	total := int64(-1)
+	if req.prefer.count {
+		total = res[1].n
+	}
+	status := http.StatusOK
+	if total >= 0 && req.ranged && int64(req.offset)+res[0].n < total {
+		status = http.StatusPartialContent
+	}
+	setRange(w, req.offset, res[0].n, total)
+	if len(req.prefer.applied) > 0 {
+		w.Header().Set("Preference-Applied", strings.Join(req.prefer.applied, ", "))
+	}
+	return writeBody(w, r, status, res[0], req.object)
+}
+
+func setRange(w http.ResponseWriter, offset int, n, total int64) {
+	t := "*"
+	if total >= 0 {
+		t = itoa(int(total))
+	}
+	if n == 0 {
+		w.Header().Set("Content-Range", "*/"+t)
+		return
+	}
+	w.Header().Set("Content-Range", itoa(offset)+"-"+itoa(offset+int(n)-1)+"/"+t)
+}
+
+// writeBody sends PostgreSQL's JSON; for Accept: application/vnd.pgrst.object+json
+// exactly one row must match and is sent as an object.
+func writeBody(w http.ResponseWriter, r *http.Request, status int, res pipeResult, object bool) error {
+	body := res.body
+	if object {
+		if res.n != 1 {
+			return apierror.New(http.StatusNotAcceptable, "not_single_object",
+				"The result has "+itoa(int(res.n))+" rows; application/vnd.pgrst.object+json needs exactly one.").
+				WithHint("Filter on a unique column (e.g. id=eq.1), or drop .single() / the object Accept header.")
+		}
+		body = bytes.TrimSuffix(bytes.TrimPrefix(body, []byte("[")), []byte("]"))
+		w.Header().Set("Content-Type", "application/vnd.pgrst.object+json; charset=utf-8")
+	} else {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if r.Method == http.MethodHead {
+		return nil
+	}
+	_, err := w.Write(body)
+	return err
+}
+
+// readRows reads a JSON object or array of objects and the union of their keys.
+func readRows(r *http.Request, arrayOK bool) ([]byte, []string, error) {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return nil, nil, apierror.New(http.StatusUnsupportedMediaType, "unsupported_media_type", "The body must be JSON.").
+			WithHint("Send Content-Type: application/json.")
+	}
+	raw, err := io.ReadAll(r.Body)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, nil, apierror.New(http.StatusRequestEntityTooLarge, apierror.CodeBodyTooLarge, "The body is too large.")
+		}
+		return nil, nil, err
+	}
+	raw = bytes.TrimSpace(raw)
+	var rows []map[string]json.RawMessage
+	switch {
+	case len(raw) > 0 && raw[0] == '[' && arrayOK:
+		err = json.Unmarshal(raw, &rows)
+	case len(raw) > 0 && raw[0] == '{':
+		var one map[string]json.RawMessage
+		err = json.Unmarshal(raw, &one)
+		rows = []map[string]json.RawMessage{one}
+		raw = append(append([]byte("["), raw...), ']')
+	default:
+		what := "a JSON object"
+		if arrayOK {
+			what = "a JSON object or an array of objects"
+		}
+		return nil, nil, badRequest(apierror.CodeInvalidJSON, "The body must be "+what+".", "")
+	}
+	if err != nil {
+		return nil, nil, badRequest(apierror.CodeInvalidJSON, "The body is not valid JSON: "+err.Error()+".", "")
+	}
+	seen := map[string]bool{}
+	var cols []string
+	for _, row := range rows {
+		for k := range row {
+			if !seen[k] {
+				seen[k] = true
+				cols = append(cols, k)
+			}
+		}
+	}
+	slices.Sort(cols)
+	return raw, cols, nil
+}
+
+func (req *restRequest) checkColumns(cols []string) error {
+	for _, c := range cols {
+		if _, ok := req.table.Column(c); !ok {
+			return unknownColumn(req.table, c)
+		}
+	}
+	return nil
+}
+
+// returning is the RETURNING list of a write with return=representation.
+func (b *builder) returning(req *restRequest) (string, error) {
+	for _, it := range req.selects {
+		if it.Embed != nil {
+			return "", badRequest("invalid_query", "Embedded relations are not supported in the result of a write.",
+				"Select plain columns, then read the relations with a GET.")
+		}
+	}
+	var none []string
+	return b.selectList(rootAlias, req.table, req.selects, &none)
+}
+
+// runWrite runs a write statement and answers it: 201/200 with the rows for
+// return=representation, else 201/204 with no body.
+func (s *Service) runWrite(w http.ResponseWriter, r *http.Request, req *restRequest, b *builder, write string, created bool) error {
+	okStatus := http.StatusOK
+	if created {
+		okStatus = http.StatusCreated
+	}
+	if len(req.prefer.applied) > 0 {
+		w.Header().Set("Preference-Applied", strings.Join(req.prefer.applied, ", "))
+	}
+	if !req.prefer.representation {
+		// No RETURNING: a role allowed to write but not to read (an insert-only
+		// table) must still be able to write.
+		res, err := s.pipelined(r.Context(), req.caller, []stmt{{sql: write, args: b.args}}, []bool{true})
+		if err != nil {
+			return err
+		}
+		setRange(w, 0, res[0].affected, -1)
+		if !created {
+			okStatus = http.StatusNoContent
+		}
+		w.WriteHeader(okStatus)
+		return nil
+	}
+	ret, err := b.returning(req)
+	if err != nil {
+		return err
+	}
+	sql := "WITH _w AS (" + write + " RETURNING " + ret + ") SELECT coalesce(json_agg(_w), '[]')::text, count(*) FROM _w"
+	res, err := s.pipelined(r.Context(), req.caller, []stmt{{sql: sql, args: b.args}}, nil)
+	if err != nil {
+		return err
+	}
+	setRange(w, 0, res[0].n, -1)
+	return writeBody(w, r, okStatus, res[0], req.object)
+}
+
+// Insert answers POST /v1/db/{table}: one object or an array; upsert with
+// Prefer: resolution=merge-duplicates|ignore-duplicates and on_conflict=.
+func (s *Service) Insert(w http.ResponseWriter, r *http.Request) error {
+	req, err := s.parseRest(r)
+	if err != nil {
+		return err
+	}
+	raw, cols, err := readRows(r, true)
+	if err != nil {
+		return err
+	}
+	if req.columns != nil {
+		cols = req.columns
+	}
+	if err := req.checkColumns(cols); err != nil {
+		return err
+	}
+	b := &builder{sc: req.sc}
+	body := b.param(string(raw))
+	t := qt(req.table)
+	var sql string
+	if len(cols) == 0 {
+		sql = "INSERT INTO " + t + " AS " + rootAlias + " DEFAULT VALUES"
+	} else {
+		qc := make([]string, len(cols))
+		for i, c := range cols {
+			qc[i] = qi(c)
+		}
+		list := strings.Join(qc, ", ")
+		sql = "INSERT INTO " + t + " AS " + rootAlias + " (" + list + ") SELECT " + list +
+			" FROM json_populate_recordset(NULL::" + t + ", " + body + "::json)"
+	}
+	if req.prefer.merge || req.prefer.ignore {
+		target := req.onConflict
+		if target == nil {
+			target = req.table.PrimaryKey
+		}
+		if len(target) == 0 {
+			return badRequest("invalid_query", "Upsert needs on_conflict= (the table has no primary key).", "")
+		}
+		if err := req.checkColumns(target); err != nil {
+			return err
+		}
+		qc := make([]string, len(target))
+		for i, c := range target {
+			qc[i] = qi(c)
+		}
+		sql += " ON CONFLICT (" + strings.Join(qc, ", ") + ")"
+		var sets []string
+		for _, c := range cols {
+			if !slices.Contains(target, c) {
+				sets = append(sets, qi(c)+" = EXCLUDED."+qi(c))
+			}
+		}
+		if req.prefer.ignore || len(sets) == 0 {
+			sql += " DO NOTHING"
+		} else {
+			sql += " DO UPDATE SET " + strings.Join(sets, ", ")
+		}
+	} else if req.onConflict != nil {
+		return badRequest("invalid_query", "on_conflict= needs Prefer: resolution=merge-duplicates or resolution=ignore-duplicates.", "")
+	}
+	return s.runWrite(w, r, req, b, sql, true)
+}
+
+func errFilterRequired(method string) error {
+	return badRequest("filter_required", method+" without a filter would change every row, so it is refused.",
+		"Add a filter such as id=eq.1 (to really target every row, filter on a column that is never null: id=not.is.null).")
+}
+
+// Update answers PATCH /v1/db/{table}; a filter is required.
+func (s *Service) Update(w http.ResponseWriter, r *http.Request) error {
+	req, err := s.parseRest(r)
+	if err != nil {
+		return err
+	}
+	if len(req.conds) == 0 {
+		return errFilterRequired("PATCH")
+	}
+	raw, cols, err := readRows(r, false)
+	if err != nil {
+		return err
+	}
+	if err := req.checkColumns(cols); err != nil {
+		return err
+	}
+	if len(cols) == 0 {
+		return badRequest("invalid_query", "The body names no column to update.", "")
+	}
+	b := &builder{sc: req.sc}
+	t := qt(req.table)
+	body := b.param(string(bytes.TrimSuffix(bytes.TrimPrefix(raw, []byte("[")), []byte("]"))))
+	sets := make([]string, len(cols))
+	for i, c := range cols {
+		sets[i] = qi(c) + " = _v." + qi(c)
+	}
+	where, err := b.conditions(rootAlias, req.table, req.conds)
+	if err != nil {
+		return err
+	}
+	sql := "UPDATE " + t + " AS " + rootAlias + " SET " + strings.Join(sets, ", ") +
+		" FROM json_populate_record(NULL::" + t + ", " + body + "::json) AS _v WHERE " + where
+	return s.runWrite(w, r, req, b, sql, false)
+}
+
+// Delete answers DELETE /v1/db/{table}; a filter is required.
+func (s *Service) Delete(w http.ResponseWriter, r *http.Request) error {
+	req, err := s.parseRest(r)
+	if err != nil {
+		return err
+	}
+	if len(req.conds) == 0 {
+		return errFilterRequired("DELETE")
+	}
+	b := &builder{sc: req.sc}
+	where, err := b.conditions(rootAlias, req.table, req.conds)
+	if err != nil {
+		return err
+	}
+	return s.runWrite(w, r, req, b, "DELETE FROM "+qt(req.table)+" AS "+rootAlias+" WHERE "+where, false)
+}
+
+// NotFound answers unknown GET paths under /v1 with the JSON 404 (instead
+// of the dashboard's HTML).
+func (s *Service) NotFound(w http.ResponseWriter, r *http.Request) error {
+	return apierror.New(http.StatusNotFound, apierror.CodeNotFound, "No such endpoint.").
+		WithHint("The database API is /v1/db/{table}, /v1/db/rpc/{function}, /v1/sql, /v1/sql/transaction and /v1/keys.")
+}

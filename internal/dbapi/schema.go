@@ -1,0 +1,224 @@
+package dbapi
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Schema is the cache of what /v1 may name: tables and views with their
+// columns, foreign keys and functions, in the exposed schemas only. Every
+// identifier a request uses must be found here before it is quoted into SQL.
+type Schema struct {
+	Tables    map[string]*Table      // "schema.name"
+	Functions map[string][]*Function // "schema.name" → overloads
+}
+
+// Table is a table, view or materialized view.
+type Table struct {
+	Schema, Name string
+	Columns      []*Column
+	byName       map[string]*Column
+	PrimaryKey   []string
+	Out          []*ForeignKey // foreign keys of this table (many-to-one)
+	In           []*ForeignKey // foreign keys referencing it (one-to-many)
+}
+
+// Column is one column with its SQL type as format_type prints it.
+type Column struct {
+	Name, Type string
+	NotNull    bool
+}
+
+// ForeignKey links From.Columns to To.Columns.
+type ForeignKey struct {
+	Name        string
+	From, To    *Table
+	FromColumns []string
+	ToColumns   []string
+}
+
+// Function is a function callable through /v1/db/rpc.
+type Function struct {
+	Schema, Name string
+	ArgNames     []string
+	ArgTypes     []string // format_type output: trusted catalog text
+	NumDefaults  int      // the last NumDefaults arguments have defaults
+	ReturnsSet   bool
+	ReturnsRow   bool // composite or record: answered as objects
+	ReturnsVoid  bool
+	Volatile     bool
+}
+
+// Column returns a column by name.
+func (t *Table) Column(name string) (*Column, bool) {
+	c, ok := t.byName[name]
+	return c, ok
+}
+
+func key(schema, name string) string { return schema + "." + name }
+
+// LoadSchema reads the catalog for the exposed schemas.
+func LoadSchema(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, schemas []string) (*Schema, error) {
+	s := &Schema{Tables: map[string]*Table{}, Functions: map[string][]*Function{}}
+	rows, err := q.Query(ctx, `
+		SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull
+		FROM pg_class c
+		JOIN pg_namespace n ON n.oid = c.relnamespace
+		JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+		WHERE n.nspname = ANY($1) AND c.relkind IN ('r', 'v', 'm', 'f', 'p')
+		ORDER BY n.nspname, c.relname, a.attnum`, schemas)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var sch, rel string
+		var c Column
+		if err := rows.Scan(&sch, &rel, &c.Name, &c.Type, &c.NotNull); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		t := s.Tables[key(sch, rel)]
+		if t == nil {
+			t = &Table{Schema: sch, Name: rel, byName: map[string]*Column{}}
+			s.Tables[key(sch, rel)] = t
+		}
+		col := c
+		t.Columns = append(t.Columns, &col)
+		t.byName[col.Name] = &col
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = q.Query(ctx, `
+		SELECT n.nspname, c.relname, array_agg(a.attname ORDER BY k.ord)
+		FROM pg_index i
+		JOIN pg_class c ON c.oid = i.indrelid
+		JOIN pg_namespace n ON n.oid = c.relnamespace
+		CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
+		JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
+		WHERE i.indisprimary AND n.nspname = ANY($1)
+		GROUP BY n.nspname, c.relname`, schemas)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var sch, rel string
+		var cols []string
+		if err := rows.Scan(&sch, &rel, &cols); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if t := s.Tables[key(sch, rel)]; t != nil {
+			t.PrimaryKey = cols
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = q.Query(ctx, `
+		SELECT con.conname, n1.nspname, c1.relname, n2.nspname, c2.relname,
+		       array(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(n, o) JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.o),
+		       array(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, o) JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.o)
+		FROM pg_constraint con
+		JOIN pg_class c1 ON c1.oid = con.conrelid JOIN pg_namespace n1 ON n1.oid = c1.relnamespace
+		JOIN pg_class c2 ON c2.oid = con.confrelid JOIN pg_namespace n2 ON n2.oid = c2.relnamespace
+		WHERE con.contype = 'f' AND n1.nspname = ANY($1) AND n2.nspname = ANY($1)
+		ORDER BY con.conname`, schemas)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		var name, s1, r1, s2, r2 string
+		var fromCols, toCols []string
+		if err := rows.Scan(&name, &s1, &r1, &s2, &r2, &fromCols, &toCols); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		from, to := s.Tables[key(s1, r1)], s.Tables[key(s2, r2)]
+		if from == nil || to == nil {
+			continue
+		}
+		fk := &ForeignKey{Name: name, From: from, To: to, FromColumns: fromCols, ToColumns: toCols}
+		from.Out = append(from.Out, fk)
+		to.In = append(to.In, fk)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = q.Query(ctx, `
+		SELECT n.nspname, p.proname, p.proretset, t.typtype = 'c' OR p.prorettype = 'record'::regtype,
+		       p.prorettype = 'void'::regtype, p.provolatile = 'v', p.pronargdefaults,
+		       coalesce(array_agg(coalesce(a.name, '')) FILTER (WHERE a.mode IN ('i', 'b', 'v')), '{}'),
+		       coalesce(array_agg(format_type(a.typ, NULL)) FILTER (WHERE a.mode IN ('i', 'b', 'v')), '{}')
+		FROM pg_proc p
+		JOIN pg_namespace n ON n.oid = p.pronamespace
+		JOIN pg_type t ON t.oid = p.prorettype
+		LEFT JOIN LATERAL unnest(coalesce(p.proallargtypes, p.proargtypes::oid[]),
+		                         coalesce(p.proargmodes, array_fill('i'::"char", ARRAY[p.pronargs::int])),
+		                         p.proargnames) WITH ORDINALITY AS a(typ, mode, name, ord) ON true
+		WHERE n.nspname = ANY($1) AND p.prokind = 'f'
+		GROUP BY p.oid, n.nspname, p.proname, t.typtype`, schemas)
+	if err != nil {
+		return nil, err
+	}
+	for rows.Next() {
+		f := &Function{}
+		if err := rows.Scan(&f.Schema, &f.Name, &f.ReturnsSet, &f.ReturnsRow, &f.ReturnsVoid, &f.Volatile, &f.NumDefaults,
+			&f.ArgNames, &f.ArgTypes); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		k := key(f.Schema, f.Name)
+		s.Functions[k] = append(s.Functions[k], f)
+	}
+	return s, rows.Err()
+}
+
+// closest returns up to three names at a small edit distance from name.
+func closest(name string, candidates []string) []string {
+	type scored struct {
+		s string
+		d int
+	}
+	var out []scored
+	for _, c := range candidates {
+		d := editDistance(strings.ToLower(name), strings.ToLower(c))
+		if d <= max(2, len(name)/3) || strings.Contains(strings.ToLower(c), strings.ToLower(name)) {
+			out = append(out, scored{c, d})
+		}
+	}
+	slices.SortFunc(out, func(a, b scored) int { return a.d - b.d })
+	names := []string{}
+	for i := 0; i < len(out) && i < 3; i++ {
+		names = append(names, out[i].s)
+	}
+	return names
+}
+
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 99
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
