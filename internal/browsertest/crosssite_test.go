@@ -17,6 +17,7 @@ type crossSite struct {
 	allowed string // the dashboard origin in CORS_ALLOWED_ORIGINS
 	logs    *logBuffer
 	pki     pki
+	config  map[string]string // the API's configuration overrides
 }
 
 // startCrossSite starts the API and one dashboard per host in pages (e.g.
@@ -24,6 +25,13 @@ type crossSite struct {
 // https://app.example.test:<port> is in CORS_ALLOWED_ORIGINS, so "app" must
 // be in pages.
 func startCrossSite(t *testing.T, pages ...string) (crossSite, map[string]string) {
+	t.Helper()
+	return startCrossSiteWith(t, nil, pages...)
+}
+
+// startCrossSiteWith is startCrossSite with configuration changes; an empty
+// value removes a variable from the cross-site setup.
+func startCrossSiteWith(t *testing.T, change map[string]string, pages ...string) (crossSite, map[string]string) {
 	t.Helper()
 	cs := crossSite{logs: newServerLog(t), pki: newPKI(t)}
 	// Listen first: the configuration needs every port.
@@ -40,13 +48,17 @@ func startCrossSite(t *testing.T, pages ...string) (crossSite, map[string]string
 	if cs.allowed == "" {
 		t.Fatal("startCrossSite needs the app dashboard")
 	}
-	h := truss(t, map[string]string{
+	cs.config = map[string]string{
 		"TRUSS_PUBLIC_URL":     cs.api,
 		"CSRF_COOKIE_DOMAIN":   ".example.test",
 		"COOKIE_DOMAIN":        ".example.test",
 		"COOKIE_SAMESITE":      "none",
 		"CORS_ALLOWED_ORIGINS": cs.allowed,
-	}, cs.logs)
+	}
+	for k, v := range change {
+		cs.config[k] = v
+	}
+	h := truss(t, cs.config, cs.logs)
 	serve(t, apiLn, h, &cs.pki.cert, cs.logs)
 	for _, start := range pageLns {
 		start()

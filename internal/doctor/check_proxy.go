@@ -14,11 +14,11 @@ const ProbeCookie = "truss_doctor_probe"
 
 var proxyCheck = Check{
 	ID:    "proxy.passthrough",
-	Title: "The reverse proxy passes cookies and the original scheme",
+	Title: "The reverse proxy passes cookies, WebSocket upgrades and the original scheme",
 	Symptom: "Login answers 200 but no session exists afterwards (the proxy strips or rewrites Set-Cookie), or Truss " +
 		"builds http:// links and non-Secure cookies behind an https proxy.",
-	Fix: "Make the proxy (Nginx, Caddy, Traefik) pass Set-Cookie unchanged and send X-Forwarded-Proto, and list its " +
-		"address in TRUSS_TRUSTED_PROXIES.",
+	Fix: "Make the proxy (Nginx, Caddy, Traefik) pass Set-Cookie unchanged, pass WebSocket upgrades and send " +
+		"X-Forwarded-Proto, and list its address in TRUSS_TRUSTED_PROXIES.",
 	Run: func(ctx context.Context, env *Env, c Check) []Result {
 		nonce := strings.ToLower(rand.Text()[:16])
 		url := env.Cfg.PublicURL.String() + "/api/doctor/echo?nonce=" + nonce
@@ -37,9 +37,11 @@ var proxyCheck = Check{
 				"Point TRUSS_PUBLIC_URL at this Truss (through its proxy) and make the proxy forward /api/ to it.")}
 		}
 		var out []Result
-		out = append(out, cookieVerdict(c, resp, nonce))
+		cc, wc, pc := c, c, c
+		cc.ID, wc.ID, pc.ID = c.ID+".set_cookie", c.ID+".websocket", c.ID+".forwarded_proto"
+		out = append(out, cookieVerdict(cc, resp, nonce), webSocketVerdict(ctx, wc, env))
 		if env.Cfg.PublicURL.Scheme == "https" && !echo.HTTPS {
-			out = append(out, c.resultFix(Fail, fmt.Sprintf("TRUSS_PUBLIC_URL is https but the request reached Truss as plain http (X-Forwarded-Proto %q, peer trusted: %v)", echo.ForwardedProto, echo.TrustedPeer),
+			out = append(out, pc.resultFix(Fail, fmt.Sprintf("TRUSS_PUBLIC_URL is https but the request reached Truss as plain http (X-Forwarded-Proto %q, peer trusted: %v)", echo.ForwardedProto, echo.TrustedPeer),
 				"Make the proxy send X-Forwarded-Proto: https and add its address to TRUSS_TRUSTED_PROXIES."))
 		}
 		return out

@@ -25,13 +25,13 @@ var smtpCheck = Check{
 		if _, err := net.DefaultResolver.LookupHost(ctx, s.Host); err != nil {
 			return []Result{c.resultFix(Fail, "DNS: "+s.Host+" does not resolve: "+err.Error(), "Check SMTP_HOST.")}
 		}
-		ev, err := probeSMTP(ctx, s.Host, s.Port, 5*time.Second)
+		ev, err := probeSMTP(ctx, s.Host, s.Port, 5*time.Second, s.User, s.Pass)
 		if err == nil {
 			return []Result{c.result(OK, ev)}
 		}
 		var ne net.Error
 		if s.Port == 465 && errors.As(err, &ne) && ne.Timeout() {
-			alt, altErr := probeSMTP(ctx, s.Host, 587, 5*time.Second)
+			alt, altErr := probeSMTP(ctx, s.Host, 587, 5*time.Second, s.User, s.Pass)
 			if altErr == nil {
 				return []Result{c.resultFix(Fail, fmt.Sprintf("port 465 timed out (%v), port 587 works: %s", err, alt),
 					"Your host blocks 465. Set SMTP_PORT=587 (STARTTLS): it is the standard port for mail submission.")}
@@ -42,9 +42,10 @@ var smtpCheck = Check{
 	},
 }
 
-// probeSMTP connects, reads the greeting, says EHLO and reports STARTTLS
-// support. It sends no mail and no credentials.
-func probeSMTP(ctx context.Context, host string, port int, timeout time.Duration) (string, error) {
+// probeSMTP connects, reads the greeting, says EHLO, negotiates TLS the way
+// Truss would (implicit on 465, STARTTLS when offered) and, when a user is
+// configured, tries AUTH. It sends no mail.
+func probeSMTP(ctx context.Context, host string, port int, timeout time.Duration, user, pass string) (string, error) {
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	d := net.Dialer{Timeout: timeout}
 	start := time.Now()
@@ -71,12 +72,24 @@ func probeSMTP(ctx context.Context, host string, port int, timeout time.Duration
 	}
 	mode := "implicit TLS"
 	if port != 465 {
-		mode = "no STARTTLS offered"
+		mode = "plain (no STARTTLS offered)"
 		if ok, _ := cl.Extension("STARTTLS"); ok {
-			mode = "STARTTLS offered"
+			if err := cl.StartTLS(&tls.Config{ServerName: host}); err != nil {
+				return "", fmt.Errorf("STARTTLS failed: %w", err)
+			}
+			mode = "STARTTLS"
 		}
 	}
-	auth, _ := cl.Extension("AUTH")
+	authResult := "no SMTP_USER: AUTH not tried"
+	if user != "" {
+		if ok, _ := cl.Extension("AUTH"); !ok {
+			return "", fmt.Errorf("SMTP_USER is set but %s offers no AUTH (after %s)", addr, mode)
+		}
+		if err := cl.Auth(smtp.PlainAuth("", user, pass, host)); err != nil {
+			return "", fmt.Errorf("AUTH as %s refused: %w (check SMTP_USER and SMTP_PASS)", user, err)
+		}
+		authResult = "AUTH as " + user + " accepted"
+	}
 	_ = cl.Quit()
-	return fmt.Sprintf("%s connected in %s, %s, AUTH offered: %v", addr, connect, mode, auth), nil
+	return fmt.Sprintf("%s connected in %s, %s, %s", addr, connect, mode, authResult), nil
 }

@@ -14,6 +14,7 @@ var Checks = []Check{
 	oryPortsCheck,
 	smtpCheck,
 	databaseCheck,
+	rolesCheck,
 	clockCheck,
 	secretsCheck,
 	demoCheck,

@@ -130,9 +130,21 @@ func TestProxyCheck(t *testing.T) {
 			proxy := httptest.NewServer(rp)
 			defer proxy.Close()
 			env := envFor(t, map[string]string{"TRUSS_PUBLIC_URL": proxy.URL})
-			expect(t, run(t, env, "proxy.passthrough"), "proxy.passthrough", tc.want, tc.has)
+			rs := run(t, env, "proxy.passthrough")
+			expect(t, rs, "proxy.passthrough.set_cookie", tc.want, tc.has)
+			expect(t, rs, "proxy.passthrough.websocket", doctor.OK, "passes through")
 		})
 	}
+	t.Run("refuses WebSocket upgrades", func(t *testing.T) {
+		rp := httputil.NewSingleHostReverseProxy(target)
+		inner := rp.Director
+		rp.Director = func(r *http.Request) { inner(r); r.Header.Del("Upgrade"); r.Header.Del("Connection") }
+		proxy := httptest.NewServer(rp)
+		defer proxy.Close()
+		rs := run(t, envFor(t, map[string]string{"TRUSS_PUBLIC_URL": proxy.URL}), "proxy.passthrough")
+		expect(t, rs, "proxy.passthrough.websocket", doctor.Fail, "Upgrade $http_upgrade")
+		expect(t, rs, "proxy.passthrough.set_cookie", doctor.OK, "")
+	})
 }
 
 func TestOryChecksWithKratosStoppedAndAPortTaken(t *testing.T) {
@@ -245,4 +257,16 @@ func TestDemoCookieCheck(t *testing.T) {
 	proxy := httptest.NewServer(rp)
 	defer proxy.Close()
 	expect(t, run(t, envFor(t, map[string]string{"TRUSS_PUBLIC_URL": proxy.URL}), "demo.separation"), "demo.separation", doctor.Fail, "truss_demo")
+}
+
+func TestRolesCheck(t *testing.T) {
+	t.Parallel()
+	env := envFor(t, nil)
+	env.Pool = testenv.Pool(t, env.Cfg) // migrated: roles exist and are fenced off
+	expect(t, run(t, env, "database.roles"), "database.roles", doctor.OK, "none can use")
+	// Break it for real: grant a role usage on Truss's schema in this database.
+	if _, err := env.Pool.Exec(context.Background(), "GRANT USAGE ON SCHEMA truss_internal TO anon"); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, run(t, env, "database.roles"), "database.roles", doctor.Fail, "anon")
 }

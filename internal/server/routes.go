@@ -19,6 +19,7 @@ func (s *Server) routes() *http.ServeMux {
 	// internal/doctor
 	mux.Handle("GET /api/doctor", h(s.auth.RequireAdmin(doctor.Handler(s.doctorEnv))))
 	mux.Handle("GET /api/doctor/echo", h(doctor.Echo(s.cfg.TrustedProxies)))
+	mux.Handle("GET /api/doctor/ws", h(doctor.EchoWebSocket))
 
 	// internal/auth
 	mux.Handle("GET /api/auth/login", h(s.auth.LoginInfo))

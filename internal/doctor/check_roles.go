@@ -1,0 +1,47 @@
+package doctor
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// apiRoles are the database roles the /v1 database API switches to
+// (internal/dbapi); none may reach Truss's own schema.
+var apiRoles = []string{"anon", "authenticated", "service_role", "truss_authenticator"}
+
+var rolesCheck = Check{
+	ID:    "database.roles",
+	Title: "Database roles of the /v1 API exist and cannot reach Truss's schema",
+	Symptom: "/v1 answers 503 `database_api_unavailable`, or a role that apps use can read Truss's internal tables " +
+		"after someone granted too much.",
+	Fix: "Run `truss migrate up` as a user with CREATEROLE; revoke any privilege on schema truss_internal from anon, " +
+		"authenticated, service_role and truss_authenticator.",
+	Run: func(ctx context.Context, env *Env, c Check) []Result {
+		if env.Pool == nil {
+			return []Result{c.result(Warn, "no database connection: roles not checked")}
+		}
+		var missing, leaking []string
+		for _, role := range apiRoles {
+			var exists, usage bool
+			err := env.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1),
+				COALESCE((SELECT has_schema_privilege(oid, 'truss_internal', 'USAGE') FROM pg_roles WHERE rolname = $1), false)`,
+				role).Scan(&exists, &usage)
+			if err != nil {
+				return []Result{c.result(Warn, "reading roles: "+err.Error())}
+			}
+			if !exists {
+				missing = append(missing, role)
+			} else if usage {
+				leaking = append(leaking, role)
+			}
+		}
+		switch {
+		case len(leaking) > 0:
+			return []Result{c.result(Fail, fmt.Sprintf("these roles can use schema truss_internal: %s", strings.Join(leaking, ", ")))}
+		case len(missing) > 0:
+			return []Result{c.result(Warn, fmt.Sprintf("missing roles: %s (the /v1 database API is unavailable)", strings.Join(missing, ", ")))}
+		}
+		return []Result{c.result(OK, "roles "+strings.Join(apiRoles, ", ")+" exist; none can use schema truss_internal")}
+	},
+}
