@@ -175,6 +175,7 @@ func TestAdminUsersAndHealth(t *testing.T) {
 	if rows < 7 {
 		t.Errorf("health screen shows %d dependencies, want every one (>= 7)", rows)
 	}
+	b.do("doctor report", waitSelector(`[data-testid=doctor]`)) // truss doctor's verdicts for admins
 	b.screenshot("health")
 	if body := b.text("main"); !strings.Contains(body, "ms") {
 		t.Errorf("health screen shows no latency:\n%s", body)

@@ -19,6 +19,44 @@ interface Report {
   dependencies: Record<string, Dependency>
 }
 
+interface DoctorCheck {
+  id: string
+  title: string
+  status: 'ok' | 'warn' | 'fail'
+  evidence: string
+  fix?: string
+}
+
+// DoctorReport shows `truss doctor`'s verdicts (GET /api/doctor, admins only):
+// each problem with the evidence and the fix. Non-admins see nothing.
+function DoctorReport() {
+  const report = useLoad((signal) => get<{ status: string; checks: DoctorCheck[] }>('/api/doctor', { signal, acceptStatus: [403] }), [])
+  const r = report.data
+  if (report.loading && !r) return <Loading label="Running truss doctor…" />
+  if (report.error) return <ErrorBox error={report.error} />
+  if (!r || !r.checks) return null
+  const problems = r.checks.filter((c) => c.status !== 'ok')
+  return (
+    <section aria-labelledby="doctor-h" data-testid="doctor">
+      <h2 id="doctor-h">Diagnosis (truss doctor)</h2>
+      {problems.length === 0 ? (
+        <p className="notice success" role="status">All {r.checks.length} checks pass.</p>
+      ) : (
+        <ul className="doctor">
+          {problems.map((c, i) => (
+            <li key={c.id + i} data-check={c.id} data-status={c.status}>
+              <span className={'badge ' + (c.status === 'fail' ? 'bad' : '')}>{c.status}</span> <strong>{c.title}</strong>
+              <p className="hint">{c.evidence}</p>
+              {c.fix && <p><strong>Fix:</strong> {c.fix}</p>}
+            </li>
+          ))}
+        </ul>
+      )}
+      <p className="muted small">{r.checks.length - problems.length} of {r.checks.length} checks pass. The same report: <code>truss doctor</code>.</p>
+    </section>
+  )
+}
+
 export function HealthScreen() {
   // 503 still carries the full report: read it instead of failing.
   const report = useLoad((signal) => get<Report>('/api/health', { signal, acceptStatus: [503] }), [])
@@ -81,6 +119,7 @@ export function HealthScreen() {
               </table>
             </div>
           )}
+          <DoctorReport />
         </>
       )}
     </Page>
