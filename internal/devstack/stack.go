@@ -40,6 +40,9 @@ type Options struct {
 	// from the main stack's.
 	Only           []string
 	DatabasePrefix string
+	// SkipMigrations starts the servers on unmigrated databases (for the
+	// doctor's pending-migration test) without waiting for them.
+	SkipMigrations bool
 }
 
 // Stack is a running development stack.

@@ -57,7 +57,9 @@ func probeOry(ctx context.Context, env *Env, c Check, e *ory.Endpoint) Result {
 	status, body, err := get(ctx, env.HTTP, base+p.alive)
 	if err != nil {
 		return c.resultFix(Fail, fmt.Sprintf("%s%s: %v", base, p.alive, err),
-			fmt.Sprintf("Start %s (docker compose up -d %s; docker logs truss-%s-1 --tail 50) and check %s=%s.", e.Service, e.Service, e.Service, e.EnvVar, base))
+			fmt.Sprintf("Start %s (docker compose up -d %s; docker logs truss-%s-1 --tail 50) and check %s=%s. If its log says "+
+				"\"Unable to locate the table\" or shows a migration error, apply its migrations: %s.",
+				e.Service, e.Service, e.Service, e.EnvVar, base, migrateCommand[e.Service]))
 	}
 	if status != http.StatusOK {
 		return c.resultFix(Fail, fmt.Sprintf("%s%s answered %d: %.200s", base, p.alive, status, body),

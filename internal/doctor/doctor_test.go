@@ -270,3 +270,10 @@ func TestRolesCheck(t *testing.T) {
 	}
 	expect(t, run(t, env, "database.roles"), "database.roles", doctor.Fail, "anon")
 }
+
+func TestOryPendingMigrations(t *testing.T) {
+	t.Parallel()
+	kenv := testenv.UnmigratedKratos(t).Env()
+	env := envFor(t, map[string]string{"KRATOS_PUBLIC_URL": kenv["KRATOS_PUBLIC_URL"], "KRATOS_ADMIN_URL": kenv["KRATOS_ADMIN_URL"]})
+	expect(t, run(t, env, "ory.services"), "ory.kratos_public", doctor.Fail, "kratos migrate sql -e --yes")
+}

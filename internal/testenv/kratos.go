@@ -18,6 +18,18 @@ import (
 // without disturbing the shared one. It is stopped after the test.
 func PrivateKratos(t testing.TB) *devstack.Stack {
 	t.Helper()
+	return privateKratos(t, false)
+}
+
+// UnmigratedKratos is PrivateKratos on a database whose migrations were
+// never applied: Kratos then never starts listening.
+func UnmigratedKratos(t testing.TB) *devstack.Stack {
+	t.Helper()
+	return privateKratos(t, true)
+}
+
+func privateKratos(t testing.TB, skipMigrations bool) *devstack.Stack {
+	t.Helper()
 	Require(t)
 	checkout, err := devstack.FindCheckout(".")
 	if err != nil {
@@ -34,7 +46,7 @@ func PrivateKratos(t testing.TB) *devstack.Stack {
 	st, err := devstack.Start(ctx, devstack.Options{
 		Dir: t.TempDir(), BinDir: os.Getenv("TRUSS_DEV_BIN_DIR"), ToolsDir: filepath.Join(checkout, "tools"),
 		Ports: ports, Ephemeral: true, SkipAPIPort: true, PublicURL: fmt.Sprintf("http://localhost:%d", ports.API),
-		ExternalDatabaseURL: admin, Only: []string{"kratos"},
+		ExternalDatabaseURL: admin, Only: []string{"kratos"}, SkipMigrations: skipMigrations,
 		DatabasePrefix: "t" + strings.ToLower(rand.Text()[:10]) + "_", Out: &log,
 	})
 	if err != nil {
