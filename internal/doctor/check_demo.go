@@ -34,7 +34,7 @@ var demoCheck = Check{
 			if err != nil || ck.Path != demoPath || ck.Domain != "" || !ck.HttpOnly {
 				return []Result{c.result(Fail, fmt.Sprintf("the demo cookie arrived as `%s`: with Path other than %s or a Domain, it is sent to real pages", raw, demoPath))}
 			}
-			return []Result{c.result(OK, fmt.Sprintf("truss_demo is HttpOnly with Path=%s: browsers never send it to /api/ or the real dashboard; a real login clears it", demoPath))}
+			return []Result{c.result(OK, fmt.Sprintf("truss_demo is HttpOnly with Path=%s: browsers never send it to /api/ or the real dashboard; a real login clears it; demo traffic is always rate-limited per IP (built in)", demoPath))}
 		}
 		return []Result{c.resultFix(Warn, fmt.Sprintf("GET %s answered %s without a truss_demo cookie", url, resp.Status),
 			"Check that the proxy forwards /demo/ to Truss and passes Set-Cookie.")}
