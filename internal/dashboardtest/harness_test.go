@@ -53,7 +53,13 @@ func startTruss(t *testing.T, overrides map[string]string) stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	base := fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port)
+	return serveTruss(t, ln, fmt.Sprintf("http://localhost:%d", ln.Addr().(*net.TCPAddr).Port), overrides)
+}
+
+// serveTruss serves Truss on ln, reached by browsers at base
+// (TRUSS_PUBLIC_URL).
+func serveTruss(t *testing.T, ln net.Listener, base string, overrides map[string]string) stack {
+	t.Helper()
 	o := map[string]string{"TRUSS_PUBLIC_URL": base}
 	for k, v := range overrides {
 		o[k] = v

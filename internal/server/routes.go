@@ -34,6 +34,9 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("POST /api/auth/verification", h(s.auth.Verify))
 	mux.Handle("GET /api/auth/settings", h(s.auth.Require(s.auth.SettingsInfo)))
 	mux.Handle("POST /api/auth/settings", h(s.auth.Require(s.auth.UpdateSettings)))
+	mux.Handle("GET /api/auth/sessions", h(s.auth.Require(s.auth.ListMySessions)))
+	mux.Handle("DELETE /api/auth/sessions", h(s.auth.Require(s.auth.RevokeMyOtherSessions)))
+	mux.Handle("DELETE /api/auth/sessions/{id}", h(s.auth.Require(s.auth.RevokeMySession)))
 
 	// internal/auth: multi-factor authentication (mfa.go)
 	mux.Handle("GET /api/auth/mfa/status", h(s.auth.Require(s.auth.MFAStatus)))

@@ -15,6 +15,15 @@ const HealthScreen = lazy(() => import('./sections/health').then((m) => ({ defau
 const admin = () => import('./sections/admin')
 const UsersScreen = lazy(() => admin().then((m) => ({ default: m.UsersScreen })))
 const UserScreen = lazy(() => admin().then((m) => ({ default: m.UserScreen })))
+const oauth2 = () => import('./sections/oauth2')
+const ConsentScreen = lazy(() => oauth2().then((m) => ({ default: m.ConsentScreen })))
+const LogoutScreen = lazy(() => oauth2().then((m) => ({ default: m.LogoutScreen })))
+const ClientsScreen = lazy(() => oauth2().then((m) => ({ default: m.ClientsScreen })))
+const permissions = () => import('./sections/permissions')
+const PermissionsScreen = lazy(() => permissions().then((m) => ({ default: m.PermissionsScreen })))
+const ModelScreen = lazy(() => permissions().then((m) => ({ default: m.ModelScreen })))
+const EmailScreen = lazy(() => import('./sections/email').then((m) => ({ default: m.EmailScreen })))
+const SessionsScreen = lazy(() => import('./sections/sessions').then((m) => ({ default: m.SessionsScreen })))
 
 export function App() {
   return (
@@ -26,7 +35,8 @@ export function App() {
   )
 }
 
-const publicPaths = ['/login', '/register', '/verify', '/recover']
+// /oauth2/logout works signed in or not (Hydra's logout is Public).
+const publicPaths = ['/login', '/register', '/verify', '/recover', '/oauth2/logout']
 
 function Shell() {
   const { path } = useRouter()
@@ -50,8 +60,12 @@ function Shell() {
         {principal && (
           <nav aria-label="Main">
             <NavLink to="/account">Account</NavLink>
+            {/* The demo API (internal/demo) has no data for these yet. */}
+            {!config.demo && <NavLink to="/permissions">Permissions</NavLink>}
+            {!config.demo && <NavLink to="/oauth2/clients">OAuth2</NavLink>}
             <NavLink to="/health">System health</NavLink>
             {principal.is_admin && <NavLink to="/admin/users">Users</NavLink>}
+            {principal.is_admin && !config.demo && <NavLink to="/admin/email">Email</NavLink>}
           </nav>
         )}
         {principal && (
@@ -116,10 +130,18 @@ function Routes({ isPublic }: { isPublic: boolean }) {
         return <VerifyScreen />
       case '/recover':
         return <RecoverScreen />
+      case '/oauth2/logout':
+        return <LogoutScreen />
     }
   }
   if (!signedIn) return config.demo ? <ErrorBox error={error} /> : <Loading />
   if (path === '/account') return <AccountScreen />
+  if (path === '/account/sessions') return <SessionsScreen />
+  if (path === '/oauth2/consent') return <ConsentScreen />
+  if (path === '/oauth2/clients') return <ClientsScreen />
+  if (path === '/permissions') return <PermissionsScreen />
+  if (path === '/permissions/model') return <ModelScreen />
+  if (path === '/admin/email') return <EmailScreen />
   if (path === '/health') return <HealthScreen />
   if (path === '/admin/users') return <UsersScreen />
   const m = match('/admin/users/:id', path)

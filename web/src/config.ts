@@ -9,6 +9,12 @@ export interface TrussConfig {
   basePath: string
   /** The read-only demo: no login, every write is refused by the server. */
   demo: boolean
+  /**
+   * TRUSS_PUBLIC_URL: where the API (and the Hydra bridge) lives. Defaults to
+   * apiUrl when it is absolute, else the page's own origin. The login page
+   * only follows a return_to on this URL's /api/hydra/bridge/login.
+   */
+  publicUrl: string
 }
 
 declare global {
@@ -20,8 +26,11 @@ declare global {
 const injected = window.__TRUSS__ ?? {}
 const buildTime = (import.meta.env.VITE_API_URL as string | undefined) ?? ''
 
+const apiUrl = (injected.apiUrl ?? buildTime).replace(/\/+$/, '')
+
 export const config: TrussConfig = {
-  apiUrl: (injected.apiUrl ?? buildTime).replace(/\/+$/, ''),
+  apiUrl,
   basePath: (injected.basePath ?? '').replace(/\/+$/, ''),
   demo: injected.demo === true,
+  publicUrl: (injected.publicUrl ?? (/^https?:\/\//.test(apiUrl) ? apiUrl : window.location.origin)).replace(/\/+$/, ''),
 }

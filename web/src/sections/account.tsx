@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react'
 import { del, get, post, type Principal } from '../api'
-import { useRouter } from '../router'
+import { Link, useRouter } from '../router'
 import { useSession } from '../session'
 import { Button, ErrorBox, Field, formatDate, Loading, Page, Success, useAction, useLoad } from '../ui'
 
@@ -38,6 +38,7 @@ export function AccountScreen() {
             <dt>Role</dt>
             <dd>{principal?.is_admin ? 'Admin' : 'User'}</dd>
           </dl>
+          <Link to="/account/sessions">All your active sessions</Link>
         </section>
       </div>
     </Page>

@@ -1,5 +1,6 @@
 import { useState, type FormEvent } from 'react'
 import { post, get, type FlowState, type Principal } from '../api'
+import { config } from '../config'
 import { Link, useRouter } from '../router'
 import { useSession } from '../session'
 import { Button, ErrorBox, Field, Page, Success, useAction, useLoad } from '../ui'
@@ -10,19 +11,54 @@ function nextPath(search: URLSearchParams): string {
   return n.startsWith('/') && !n.startsWith('//') && !n.startsWith('/login') ? n : '/account'
 }
 
+/**
+ * The OAuth2 login bridge's return_to (internal/oauth2 LoginPath contract),
+ * only when it is this server's /api/hydra/bridge/login: anything else would
+ * make the login page an open redirect, so it is ignored.
+ */
+export function bridgeReturnTo(search: URLSearchParams): string | null {
+  const r = search.get('return_to')
+  if (!r || config.demo) return null
+  return r.startsWith(config.publicUrl + '/api/hydra/bridge/login?') ? r : null
+}
+
+interface LoginChallengeInfo {
+  client: { client_id: string; client_name?: string; client_uri?: string; logo_uri?: string }
+  requested_scope: string[]
+}
+
 export function LoginScreen() {
   const { search, navigate } = useRouter()
-  const { refresh } = useSession()
-  const [email, setEmail] = useState('')
+  const { refresh, principal } = useSession()
+  const returnTo = bridgeReturnTo(search)
+  const refusedReturnTo = search.has('return_to') && !returnTo
+  const forcePrompt = (search.get('prompt') ?? '').split(' ').includes('login')
+  const [email, setEmail] = useState(search.get('login_hint') ?? '')
   const [password, setPassword] = useState('')
   const [step, setStep] = useState<'password' | 'second'>('password')
   const [useRecovery, setUseRecovery] = useState(false)
   const [code, setCode] = useState('')
   const a = useAction()
   const info = useLoad((signal) => get<{ registration_open: boolean }>('/api/auth/login', { signal }), [])
+  const challenge = returnTo ? new URL(returnTo).searchParams.get('login_challenge') : null
+  const app = useLoad(
+    (signal) =>
+      challenge
+        ? get<LoginChallengeInfo>('/api/hydra/login?login_challenge=' + encodeURIComponent(challenge), { signal, quiet401: true })
+        : Promise.resolve(null),
+    [challenge],
+  )
+  const hinted = !!search.get('login_hint')
+  const appName = app.data ? app.data.client.client_name || app.data.client.client_id : null
 
   const finish = async () => {
     await refresh()
+    if (returnTo) {
+      // Back to the Hydra bridge, which accepts the login and continues
+      // the OAuth2 flow (a full navigation: it leaves the app).
+      window.location.assign(returnTo)
+      return
+    }
     navigate(nextPath(search), { replace: true })
   }
 
@@ -84,11 +120,35 @@ export function LoginScreen() {
   return (
     <Page title="Sign in">
       <form className="card narrow" onSubmit={submitPassword} noValidate>
+        {returnTo && (
+          <p className="notice" data-testid="oauth2-login" role="note">
+            {appName ? (
+              <>
+                Sign in to continue to <strong>{appName}</strong>.
+              </>
+            ) : (
+              'Sign in to continue to the application that sent you here.'
+            )}
+            {forcePrompt && ' The application asks you to sign in again.'}
+          </p>
+        )}
+        {refusedReturnTo && (
+          <p className="notice warn" role="note" data-testid="return-to-refused">
+            The link that brought you here asked to continue to another site after signing in; it was ignored.
+          </p>
+        )}
+        {returnTo && principal && !forcePrompt && (
+          <p>
+            <button type="button" className="secondary" onClick={() => window.location.assign(returnTo)}>
+              Continue as {principal.email}
+            </button>
+          </p>
+        )}
         <ErrorBox error={a.error} shownFields={['email', 'password']} />
         <Field label="Email" name="email" type="email" autoComplete="username" value={email}
-          onChange={(e) => setEmail(e.target.value)} errors={a.error?.fields} required autoFocus />
+          onChange={(e) => setEmail(e.target.value)} errors={a.error?.fields} required autoFocus={!hinted} />
         <Field label="Password" name="password" type="password" autoComplete="current-password" value={password}
-          onChange={(e) => setPassword(e.target.value)} errors={a.error?.fields} required />
+          onChange={(e) => setPassword(e.target.value)} errors={a.error?.fields} required autoFocus={hinted} />
         <Button type="submit" busy={a.busy} busyLabel="Signing in…">
           Sign in
         </Button>
