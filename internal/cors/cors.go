@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,13 +39,36 @@ const (
 	MaxAge = 600
 )
 
-var allowedHeaders = func() map[string]bool {
+// The database API under /v1 (internal/dbapi) is called from browser apps
+// with an API key in a header, the way @supabase/postgrest-js does; it
+// never reads cookies. So any origin may call it, without credentials:
+// "Access-Control-Allow-Origin: *", which browsers never combine with
+// cookies, so a page on another origin gains nothing it could not do with
+// the key itself.
+const (
+	V1AllowMethods = "GET, HEAD, POST, PATCH, DELETE"
+	// V1AllowHeaders are what postgrest-js and supabase-js send.
+	V1AllowHeaders = "apikey, x-api-key, authorization, prefer, range, range-unit, accept-profile, content-profile, x-client-info, content-type, x-request-id"
+	// V1ExposeHeaders are what a client reads: row ranges and counts, and
+	// the API key's rate limit.
+	V1ExposeHeaders = "Content-Range, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset, Retry-After, X-Request-Id"
+)
+
+var allowedHeaders, v1AllowedHeaders = headerSet(AllowHeaders), headerSet(V1AllowHeaders)
+
+func headerSet(list string) map[string]bool {
 	m := map[string]bool{}
-	for _, h := range strings.Split(AllowHeaders, ",") {
+	for _, h := range strings.Split(list, ",") {
 		m[strings.ToLower(strings.TrimSpace(h))] = true
 	}
 	return m
-}()
+}
+
+// isV1 reports a path of the database API.
+func isV1(p string) bool {
+	p = path.Clean("/" + p)
+	return p == "/v1" || strings.HasPrefix(p, "/v1/")
+}
 
 // Options configures Middleware.
 type Options struct {
@@ -76,7 +100,11 @@ type Options struct {
 //     response from the page; a warn log names the origin and CORS_ALLOWED_ORIGINS
 //     (once a minute per origin); a preflight gets 403 cors_origin_not_allowed,
 //     other requests reach the handler (CSRF protection, not CORS, is what
-//     stops forged writes).
+//     stops forged writes);
+//   - under /v1 (the database API, authenticated by API-key headers, never
+//     cookies): any Origin gets "Access-Control-Allow-Origin: *" without
+//     credentials, the V1 headers exposed, and preflights answered 204 with
+//     V1AllowMethods and V1AllowHeaders.
 func Middleware(opts Options) func(http.Handler) http.Handler {
 	log := opts.Log
 	if log == nil {
@@ -132,6 +160,10 @@ func (m *middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Req
 		return
 	}
 	preflight := r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != ""
+	if isV1(r.URL.Path) {
+		m.serveV1(next, w, r, origin, preflight)
+		return
+	}
 	if !m.allowed[origin] {
 		m.refuse(next, w, r, origin, preflight)
 		return
@@ -158,6 +190,29 @@ func (m *middleware) serve(next http.Handler, w http.ResponseWriter, r *http.Req
 			"request_id", requestid.From(r.Context()), "origin", clip(origin), "method", clip(method),
 			"unknown_headers", clip(strings.Join(unknown, ", ")),
 			"allowed_methods", AllowMethods, "allowed_headers", AllowHeaders)
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// serveV1 answers any origin on /v1, without credentials (see V1AllowHeaders).
+func (m *middleware) serveV1(next http.Handler, w http.ResponseWriter, r *http.Request, origin string, preflight bool) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	if !preflight {
+		h.Set("Access-Control-Expose-Headers", V1ExposeHeaders)
+		next.ServeHTTP(w, r)
+		return
+	}
+	h.Set("Access-Control-Allow-Methods", V1AllowMethods)
+	h.Set("Access-Control-Allow-Headers", V1AllowHeaders)
+	h.Set("Access-Control-Max-Age", strconv.Itoa(MaxAge))
+	method := r.Header.Get("Access-Control-Request-Method")
+	unknown := unknownHeaders(r.Header.Values("Access-Control-Request-Headers"), v1AllowedHeaders)
+	if (!methodAllowed(method) || method == http.MethodPut || len(unknown) > 0) && m.limiter.allow("preflight v1 "+clip(origin)) {
+		m.log.Warn("CORS preflight to /v1 asks for a method or headers Truss does not accept; the browser will block the request",
+			"request_id", requestid.From(r.Context()), "origin", clip(origin), "method", clip(method),
+			"unknown_headers", clip(strings.Join(unknown, ", ")),
+			"allowed_methods", V1AllowMethods, "allowed_headers", V1AllowHeaders)
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
@@ -208,12 +263,14 @@ func methodAllowed(m string) bool {
 // values (comma-separated, any case) that are not in AllowHeaders,
 // lowercased, deduplicated, in order. Such a preflight fails in the browser;
 // the middleware logs the names so the cause is visible on the server.
-func UnknownHeaders(values []string) []string {
+func UnknownHeaders(values []string) []string { return unknownHeaders(values, allowedHeaders) }
+
+func unknownHeaders(values []string, allowed map[string]bool) []string {
 	var out []string
 	for _, v := range values {
 		for name := range strings.SplitSeq(v, ",") {
 			name = strings.ToLower(strings.TrimSpace(name))
-			if name != "" && !allowedHeaders[name] && !slices.Contains(out, name) {
+			if name != "" && !allowed[name] && !slices.Contains(out, name) {
 				out = append(out, name)
 				if len(out) == 20 {
 					return out // enough to explain; bounds work on hostile input

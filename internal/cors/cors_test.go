@@ -435,3 +435,70 @@ func TestPreflightLogNamesWhatTheBrowserWillRefuse(t *testing.T) {
 		t.Fatalf("log = %v, want one line naming x-tenant", recs)
 	}
 }
+
+// /v1 (the database API) answers any origin without credentials, with the
+// headers postgrest-js sends and reads; /api is unchanged for the same
+// origins.
+func TestV1AnyOriginWithoutCredentials(t *testing.T) {
+	t.Parallel()
+	s := newSetup(t, Options{Allowed: []string{"https://app.example.com"}, SelfOrigin: "https://api.example.com"})
+	serve := func(method, path, origin string, header map[string]string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(method, "https://api.example.com"+path, nil)
+		req.Header.Set("Origin", origin)
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		rec := httptest.NewRecorder()
+		s.handler.ServeHTTP(rec, req)
+		return rec
+	}
+	postgrestJS := "apikey, authorization, x-client-info, content-type, prefer, accept-profile, content-profile, range, range-unit, x-api-key"
+	for _, origin := range []string{"https://someapp.example.org", "https://app.example.com", "http://localhost:3000"} {
+		rec := serve("OPTIONS", "/v1/db/items", origin, map[string]string{
+			"Access-Control-Request-Method": "PATCH", "Access-Control-Request-Headers": postgrestJS})
+		h := rec.Header()
+		if rec.Code != 204 || h.Get("Access-Control-Allow-Origin") != "*" || h.Get("Access-Control-Allow-Credentials") != "" ||
+			!strings.Contains(h.Get("Access-Control-Allow-Methods"), "PATCH") || h.Get("Access-Control-Max-Age") == "" {
+			t.Errorf("%s: preflight = %d %v", origin, rec.Code, h)
+		}
+		allowed := strings.Split(h.Get("Access-Control-Allow-Headers"), ", ")
+		for _, want := range strings.Split(postgrestJS, ", ") {
+			if !slices.Contains(allowed, want) {
+				t.Errorf("%s: Access-Control-Allow-Headers %q lacks %s", origin, allowed, want)
+			}
+		}
+		rec = serve("GET", "/v1/db/items", origin, nil)
+		h = rec.Header()
+		if rec.Code != 200 || h.Get("Access-Control-Allow-Origin") != "*" || h.Get("Access-Control-Allow-Credentials") != "" {
+			t.Errorf("%s: GET = %d %v", origin, rec.Code, h)
+		}
+		for _, want := range []string{"Content-Range", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset", "Retry-After"} {
+			if !strings.Contains(h.Get("Access-Control-Expose-Headers"), want) {
+				t.Errorf("%s: Access-Control-Expose-Headers %q lacks %s", origin, h.Get("Access-Control-Expose-Headers"), want)
+			}
+		}
+	}
+	if recs := logRecords(t, s.logs); len(recs) != 0 {
+		t.Errorf("/v1 requests logged %v", recs)
+	}
+	// /api keeps its rules: a listed origin with credentials, others refused.
+	rec := serve("GET", "/api/auth/session", "https://someapp.example.org", nil)
+	if rec.Header().Get("Access-Control-Allow-Origin") != "" {
+		t.Errorf("/api answered an unlisted origin: %v", rec.Header())
+	}
+	rec = serve("GET", "/api/auth/session", "https://app.example.com", nil)
+	if rec.Header().Get("Access-Control-Allow-Origin") != "https://app.example.com" || rec.Header().Get("Access-Control-Allow-Credentials") != "true" {
+		t.Errorf("/api for a listed origin: %v", rec.Header())
+	}
+	rec = serve("OPTIONS", "/api/keys", "https://app.example.com", map[string]string{
+		"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "apikey"})
+	if rec.Header().Get("Access-Control-Allow-Headers") != AllowHeaders {
+		t.Errorf("/api preflight headers changed: %v", rec.Header())
+	}
+	// A preflight asking for a header /v1 does not accept is logged.
+	serve("OPTIONS", "/v1/db/items", "https://someapp.example.org", map[string]string{
+		"Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "x-weird"})
+	if recs := logRecords(t, s.logs); len(recs) == 0 || !strings.Contains(fmt.Sprint(recs[len(recs)-1]), "x-weird") {
+		t.Errorf("unknown /v1 preflight header not logged: %v", recs)
+	}
+}

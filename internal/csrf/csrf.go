@@ -78,7 +78,10 @@ func (c Config) Validate(publicHost string) error {
 //
 // Every response to a request that carried no well-formed truss_csrf cookie
 // sets a fresh one (also on rejections and outside /api/), so a client gets
-// its token from its first request, typically a GET.
+// its token from its first request, typically a GET. The exception is the
+// database API under /v1/: it authenticates with API keys and ignores
+// cookies, so its responses carry no Set-Cookie (API clients have no use for
+// one, and it would cost every request a token).
 //
 // Requests are checked when all of these hold: the method is not safe (GET,
 // HEAD, OPTIONS and TRACE never change state, so everything else is checked,
@@ -104,6 +107,13 @@ func Middleware(cfg Config, log *slog.Logger) func(http.Handler) http.Handler {
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if isV1(r.URL.Path) && !needsCheck(r) {
+				// /v1 is authenticated by API keys, never cookies: no token to
+				// hand out or check. needsCheck still sees the cleaned path, so
+				// /v1/../api/... gets no pass.
+				next.ServeHTTP(w, r)
+				return
+			}
 			cookies := CookieValues(r, CookieName)
 			if !anyWellFormed(cookies) {
 				w.Header().Add("Set-Cookie", tokenCookie(cfg, newToken(), domain))
@@ -135,6 +145,9 @@ func Middleware(cfg Config, log *slog.Logger) func(http.Handler) http.Handler {
 		})
 	}
 }
+
+// isV1 reports the database API (/v1, internal/dbapi), which ignores cookies.
+func isV1(p string) bool { return p == "/v1" || strings.HasPrefix(p, "/v1/") }
 
 // needsCheck says whether r is a state-changing browser request to the API.
 func needsCheck(r *http.Request) bool {

@@ -359,3 +359,33 @@ func TestFirstGetThenPost(t *testing.T) {
 		t.Errorf("a new cookie was issued although the request carried one: %v", resp.Cookies())
 	}
 }
+
+// The database API (/v1) is authenticated by API keys and ignores cookies:
+// its responses set no truss_csrf cookie and its writes are not checked,
+// while a /v1 path that cleans to /api is still checked.
+func TestV1IsSkipped(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		method, path  string
+		wantStatus    int
+		wantSetCookie bool
+	}{
+		{"GET", "/v1/db/items", 200, false},
+		{"HEAD", "/v1/db/items", 200, false},
+		{"POST", "/v1/db/items", 200, false},
+		{"PATCH", "/v1/db/items?id=eq.1", 200, false},
+		{"DELETE", "/v1/keys/x", 200, false},
+		{"POST", "/v1", 200, false},
+		{"GET", "/v1x", 200, true},             // not /v1: a token as anywhere else
+		{"POST", "/v1/../api/keys", 403, true}, // cleans to /api/keys: checked
+		{"GET", "/api/auth/session", 200, true},
+	} {
+		req := httptest.NewRequest(tc.method, "http://api.example.com/", nil)
+		req.URL.Path, req.URL.RawQuery, _ = strings.Cut(tc.path, "?")
+		rec, _, _ := serve(t, Config{}, req)
+		if rec.Code != tc.wantStatus || (len(setCookies(rec)) > 0) != tc.wantSetCookie {
+			t.Errorf("%s %s: status %d, Set-Cookie %q; want %d, cookie %v", tc.method, tc.path, rec.Code,
+				rec.Header().Values("Set-Cookie"), tc.wantStatus, tc.wantSetCookie)
+		}
+	}
+}

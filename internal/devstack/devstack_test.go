@@ -90,7 +90,7 @@ func TestTemplatesRender(t *testing.T) {
 		}
 	}
 	kratos, _ := os.ReadFile(filepath.Join(s.opts.Dir, "config", "kratos.yml"))
-	for _, want := range []string{"port: 4433", "port: 4434", "haveibeenpwned_enabled: false", "smtp://127.0.0.1:1025/", "127.0.0.1:54320/kratos"} {
+	for _, want := range []string{"port: 4433", "port: 4434", "haveibeenpwned_enabled: false", "smtp://127.0.0.1:1025/", "127.0.0.1:15432/kratos"} {
 		if !strings.Contains(string(kratos), want) {
 			t.Errorf("kratos.yml lacks %q", want)
 		}

@@ -27,9 +27,10 @@ type Ports struct {
 }
 
 // DefaultPorts are the ports self-hosters know from the Ory docs. PostgreSQL
-// gets 54320, not 5432, so a system PostgreSQL never gets in the way.
+// gets 15432, not 5432 (a system PostgreSQL keeps its port) and below the
+// kernel's ephemeral range (32768+), where a client socket could hold it.
 func DefaultPorts() Ports {
-	return Ports{Postgres: 54320, KratosPublic: 4433, KratosAdmin: 4434, KetoRead: 4466, KetoWrite: 4467,
+	return Ports{Postgres: 15432, KratosPublic: 4433, KratosAdmin: 4434, KetoRead: 4466, KetoWrite: 4467,
 		KetoMetrics: 4468, KetoOPL: 4469, HydraPublic: 4444, HydraAdmin: 4445, SMTP: 1025, MailUI: 8025, API: 8787}
 }
 

@@ -76,8 +76,19 @@ func (s *Server) observe(next http.Handler) http.Handler {
 // jsonMuxErrors answers the mux's own 404s and 405s in the JSON error shape
 // (its default is plain text), keeping the Allow header it computed; routed
 // requests go on to next (the mux behind the CSRF check).
+//
+// Finding the route costs a second mux lookup (next looks it up again), so
+// it is skipped for GET and HEAD when a catch-all GET route (the dashboard's
+// "GET /") makes the mux match every GET and HEAD: the mux can then never
+// answer them 404 or 405 itself.
 func jsonMuxErrors(mux *http.ServeMux, next http.Handler) http.Handler {
+	probe, _ := http.NewRequest(http.MethodGet, "/truss-catch-all-probe/x/y", nil)
+	_, catchAllGET := mux.Handler(probe)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if catchAllGET != "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		if h, pattern := mux.Handler(r); pattern == "" {
 			// No route matched: run the mux's own answer into a recorder to
 			// learn whether it is a 404, a 405 (and its Allow) or a redirect.

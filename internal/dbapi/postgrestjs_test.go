@@ -1,0 +1,76 @@
+package dbapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/trussdev/truss/internal/apikey"
+)
+
+// TestPostgrestJS runs @supabase/postgrest-js (pinned in
+// testdata/postgrestjs/package-lock.json) from Node against Truss: selects
+// with filters and embeds, count, single, insert and upsert with
+// return=representation, update, delete and RPC (testdata/postgrestjs/run.mjs
+// checks each answer). It installs the package with npm ci on first run.
+func TestPostgrestJS(t *testing.T) {
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatal("node is not installed: this test runs @supabase/postgrest-js with Node.js (>= 20) and npm; install them (e.g. apt-get install nodejs npm)")
+	}
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		t.Fatal("npm is not installed: this test installs @supabase/postgrest-js with npm ci; install npm")
+	}
+	dir, _ := filepath.Abs(filepath.Join("testdata", "postgrestjs"))
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@supabase", "postgrest-js", "package.json")); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund", "--loglevel=error")
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("npm ci in %s: %v\n%s", dir, err, out)
+		}
+	}
+
+	e := newEnv(t, nil)
+	e.exec(`CREATE TABLE authors (id int PRIMARY KEY, name text NOT NULL);
+		CREATE TABLE books (id int PRIMARY KEY, title text, author_id int REFERENCES authors(id), year int, tags text[]);
+		INSERT INTO authors VALUES (1, 'Ann'), (2, 'Bob');
+		INSERT INTO books VALUES (1, 'Old Tales', 1, 1980, '{history}'), (2, 'Go in Practice', 1, 2016, '{go,programming}'),
+			(3, 'Going Further', 2, 2021, '{go}');
+		CREATE FUNCTION add_numbers(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT a + b';
+		CREATE FUNCTION books_by(author_name text) RETURNS SETOF books LANGUAGE sql STABLE AS
+			'SELECT b.* FROM books b JOIN authors a ON a.id = b.author_id WHERE a.name = author_name';`)
+	_, key := e.tenantKey(apikey.ServiceRole)
+
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, "run.mjs")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "TRUSS_URL="+e.url, "TRUSS_KEY="+key)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("postgrest-js against Truss failed: %v\n%s%s", err, stderr.String(), out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	var results map[string]any
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &results); err != nil {
+		t.Fatalf("run.mjs output is not JSON: %v\n%s", err, out)
+	}
+	if len(results) < 17 {
+		t.Errorf("only %d steps reported: %s", len(results), out)
+	}
+	// The writes really happened: 10, 11 and 12 were inserted and deleted.
+	var n int
+	if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM books`).Scan(&n); err != nil || n != 3 {
+		t.Errorf("books after the run: %d (%v), want 3", n, err)
+	}
+}

@@ -1,0 +1,105 @@
+// Drives @supabase/postgrest-js against Truss's /v1/db (see
+// internal/dbapi/postgrestjs_test.go, which creates the tables and reads
+// this script's output). Every step checks its result; the first failure
+// exits 1 naming the step, and the last line is the JSON of all results.
+import { PostgrestClient } from '@supabase/postgrest-js'
+
+const url = process.env.TRUSS_URL + '/v1/db'
+const db = new PostgrestClient(url, { headers: { apikey: process.env.TRUSS_KEY } })
+const out = {}
+
+function eq(a, b) {
+  return JSON.stringify(a) === JSON.stringify(b)
+}
+
+async function step(name, query, check) {
+  const res = await query
+  out[name] = { status: res.status, data: res.data, count: res.count ?? null, error: res.error }
+  if (res.error) {
+    console.error(`${name}: error ${res.status}: ${JSON.stringify(res.error)}`)
+    process.exit(1)
+  }
+  const why = check(res)
+  if (why) {
+    console.error(`${name}: ${why} (status ${res.status}, data ${JSON.stringify(res.data)}, count ${res.count})`)
+    process.exit(1)
+  }
+}
+
+await step('select with filters',
+  db.from('books').select('id, title').gte('year', 2000).ilike('title', '%go%').order('id'),
+  (r) => !eq(r.data, [{ id: 2, title: 'Go in Practice' }, { id: 3, title: 'Going Further' }]) && 'wrong rows')
+
+await step('select in, or, not, is, contains, range',
+  db.from('books').select('id').in('id', [1, 2, 3, 4]).or('year.lt.1990,tags.cs.{go}').not('title', 'is', null)
+    .contains('tags', ['go']).order('id', { ascending: false }).range(0, 0),
+  (r) => !eq(r.data, [{ id: 3 }]) && 'wrong rows')
+
+await step('embed many-to-one, single',
+  db.from('books').select('title, authors(name)').eq('id', 1).single(),
+  (r) => !eq(r.data, { title: 'Old Tales', authors: { name: 'Ann' } }) && 'wrong object')
+
+await step('embed one-to-many with alias and order',
+  db.from('authors').select('name, written:books(id)').order('id'),
+  (r) => !eq(r.data, [{ name: 'Ann', written: [{ id: 1 }, { id: 2 }] }, { name: 'Bob', written: [{ id: 3 }] }]) && 'wrong rows')
+
+await step('embed !inner',
+  db.from('books').select('id, authors!inner(name)').eq('author_id', 2),
+  (r) => !eq(r.data, [{ id: 3, authors: { name: 'Bob' } }]) && 'wrong rows')
+
+await step('count exact, head',
+  db.from('books').select('*', { count: 'exact', head: true }),
+  (r) => r.count !== 3 && 'count is not 3')
+
+await step('maybeSingle of nothing',
+  db.from('books').select('id').eq('id', 999).maybeSingle(),
+  (r) => r.data !== null && 'expected null')
+
+await step('insert one, return=representation',
+  db.from('books').insert({ id: 10, title: 'New Book', author_id: 2, year: 2025, tags: ['new'] }).select(),
+  (r) => (r.status !== 201 || !eq(r.data, [{ id: 10, title: 'New Book', author_id: 2, year: 2025, tags: ['new'] }])) && 'wrong insert')
+
+await step('insert many, differing keys',
+  db.from('books').insert([{ id: 11, title: 'A', author_id: 1 }, { id: 12, title: 'B', author_id: 1, year: 1999 }]).select('id, year'),
+  (r) => !eq(r.data, [{ id: 11, year: null }, { id: 12, year: 1999 }]) && 'wrong insert')
+
+await step('upsert',
+  db.from('books').upsert({ id: 12, title: 'B2', author_id: 1, year: 2000 }).select('id, title'),
+  (r) => !eq(r.data, [{ id: 12, title: 'B2' }]) && 'wrong upsert')
+
+await step('update',
+  db.from('books').update({ year: 2026 }).eq('id', 10).select('id, year'),
+  (r) => !eq(r.data, [{ id: 10, year: 2026 }]) && 'wrong update')
+
+await step('update without return',
+  db.from('books').update({ title: 'A2' }).eq('id', 11),
+  (r) => r.status !== 204 && 'expected 204')
+
+await step('delete',
+  db.from('books').delete().in('id', [11, 12]),
+  (r) => r.status !== 204 && 'expected 204')
+
+await step('delete with return',
+  db.from('books').delete().eq('id', 10).select('id'),
+  (r) => !eq(r.data, [{ id: 10 }]) && 'wrong delete')
+
+await step('rpc scalar',
+  db.rpc('add_numbers', { a: 2, b: 40 }),
+  (r) => r.data !== 42 && 'expected 42')
+
+await step('rpc set of rows',
+  db.rpc('books_by', { author_name: 'Ann' }),
+  (r) => !eq(r.data.map((b) => b.id).sort(), [1, 2]) && 'wrong rows')
+
+await step('rpc with GET',
+  db.rpc('add_numbers', { a: 1, b: 1 }, { get: true }),
+  (r) => r.data !== 2 && 'expected 2')
+
+const bad = await db.from('nope').select('*')
+if (!bad.error || bad.status !== 404) {
+  console.error(`unknown table: expected a 404 error, got ${bad.status} ${JSON.stringify(bad.error)}`)
+  process.exit(1)
+}
+out['unknown table'] = { status: bad.status, error: bad.error }
+
+console.log(JSON.stringify(out))
