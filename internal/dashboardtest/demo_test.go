@@ -1,6 +1,7 @@
 package dashboardtest
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -122,4 +123,105 @@ func TestDemoIsReadOnlyAndSeparate(t *testing.T) {
 		t.Errorf("/api/auth/session answered %+v, want the real account", who)
 	}
 	b.screenshot("demo-still-demo")
+}
+
+// TestDemoShowsEverySection: /demo/ shows every section with the demo
+// tenant's example data, read-only. Permissions lists the seeded tuples,
+// the check playground answers allowed and denied from them (POST
+// /demo/api/keto/check is the one POST the demo answers: a check reads),
+// and adding a tuple is refused with the demo notice; the OAuth2 clients,
+// the email settings and outbox and the visitor's sessions are listed.
+func TestDemoShowsEverySection(t *testing.T) {
+	st := startTruss(t, nil)
+	b := newBrowser(t, st.base)
+	b.open("/demo/")
+	b.waitPath("/demo/admin/users")
+	b.waitText("ada@example.com")
+
+	// Permissions: every section's nav link is back in the demo.
+	b.click("Permissions")
+	b.waitPath("/demo/permissions")
+	b.do("seeded tuples", waitSelector(`tr[data-tuple="Organization:acme#owners@demo@example.com"]`))
+	b.waitText("ada@example.com")
+	b.selectOption(`#tuple-filter`, "Project")
+	b.do("project tuples", waitSelector(`tr[data-tuple="Project:apollo#editors@Organization:acme#members"]`))
+	b.screenshot("demo-permissions")
+
+	check := func(object, relation, subject string, want bool) {
+		t.Helper()
+		b.selectOption(`#check-ns`, "Project")
+		b.fill(`#check-obj`, object)
+		b.selectOption(`#check-rel`, relation)
+		b.fill(`#check-sub`, subject)
+		b.do("check "+object+" "+relation+" "+subject, clickIn(`form[data-testid=check]`, "Check"))
+		b.do("check result", waitSelector(fmt.Sprintf(`[data-testid=check-result][data-allowed=%t]`, want)))
+	}
+	// Grace is a member of Acme, whose members edit apollo...
+	check("apollo", "edit", "grace@example.com", true)
+	if got := b.text(`[data-testid=check-result]`); got != "Allowed: Project:apollo#edit@grace@example.com" {
+		t.Errorf("check result reads %q", got)
+	}
+	b.screenshot("demo-permissions-check-allowed")
+	// ...and Acme's members may view Globex's hyperion, not edit it.
+	check("hyperion", "view", "ada@example.com", true)
+	check("hyperion", "edit", "ada@example.com", false)
+	b.screenshot("demo-permissions-check-denied")
+
+	// Adding a tuple is refused, politely.
+	b.selectOption(`#add-ns`, "Organization")
+	b.fill(`#add-obj`, "acme")
+	b.selectOption(`#add-rel`, "members")
+	b.fill(`#add-sub`, "mallory@example.com")
+	b.click("Add tuple")
+	b.do("read-only notice", waitSelector(`[data-testid=tuple-add] [data-error-code=demo_read_only]`))
+	b.waitText("This is a read-only demo")
+	b.screenshot("demo-permissions-write-blocked")
+
+	// The server answers the check, refuses every other write.
+	var probe struct {
+		Check   int    `json:"check"`
+		Allowed bool   `json:"allowed"`
+		Put     int    `json:"put"`
+		PutCode string `json:"put_code"`
+		Model   int    `json:"model"`
+	}
+	b.eval(`(async () => {
+		const c = await fetch('/demo/api/keto/check', {method: 'POST', credentials: 'include', headers: {'Content-Type': 'application/json'},
+			body: JSON.stringify({namespace: 'Organization', object: 'acme', relation: 'manage', subject_id: 'katherine@example.com'})});
+		const cb = await c.json();
+		const p = await fetch('/demo/api/keto/relation-tuples', {method: 'PUT', credentials: 'include', headers: {'Content-Type': 'application/json'},
+			body: JSON.stringify({namespace: 'Organization', object: 'acme', relation: 'owners', subject_id: 'mallory@example.com'})});
+		const pb = await p.json();
+		const m = await fetch('/demo/api/keto/model', {method: 'PUT', credentials: 'include', headers: {'Content-Type': 'text/plain'}, body: ''});
+		return {check: c.status, allowed: cb.allowed, put: p.status, put_code: pb.error.code, model: m.status};
+	})()`, &probe)
+	if probe.Check != 200 || !probe.Allowed || probe.Put != 403 || probe.PutCode != "demo_read_only" || probe.Model != 403 {
+		t.Errorf("demo permission requests answered %+v, want the check 200 allowed and the writes 403 demo_read_only", probe)
+	}
+
+	// OAuth2 clients.
+	b.click("OAuth2")
+	b.waitPath("/demo/oauth2/clients")
+	b.waitText("Acme web app")
+	b.waitText("Acme mobile app")
+	b.waitText("Public (PKCE)")
+	b.screenshot("demo-oauth2-clients")
+	var hasSecret bool
+	b.eval(`fetch('/demo/api/hydra/clients', {credentials: 'include'}).then(r => r.json()).then(b => b.clients.length === 0 || b.clients.some(c => 'client_secret' in c))`, &hasSecret)
+	if hasSecret {
+		t.Errorf("the demo lists no clients, or a client_secret")
+	}
+
+	// Email: the SMTP settings (no password) and the outbox.
+	b.click("Email")
+	b.waitPath("/demo/admin/email")
+	b.do("outbox", waitSelector(`tr[data-outbox="3"][data-status=sent]`))
+	b.waitText("Truss test message")
+	b.waitText("550 5.1.1 mailbox unavailable")
+	b.screenshot("demo-email")
+
+	// The visitor's own sessions.
+	b.open("/demo/account/sessions")
+	b.do("sessions", waitSelector(`tr[data-session][data-current=true]`))
+	b.screenshot("demo-sessions")
 }

@@ -50,6 +50,26 @@ func (h *Handler) api(w http.ResponseWriter, r *http.Request, path string) error
 			"recovery_codes": map[string]any{"enabled": false, "remaining": 0},
 			"webauthn":       map[string]any{"supported": false, "enrolled": false},
 			"methods":        []string{"totp", "lookup_secret"}})
+	case path == "/keto/namespaces":
+		return h.ketoNamespaces(w)
+	case path == "/keto/relation-tuples":
+		return h.ketoTuples(w, r)
+	case path == CheckPath && r.Method == http.MethodPost:
+		return h.ketoCheck(w, r)
+	case path == "/keto/expand":
+		return h.ketoExpand(w, r)
+	case path == "/keto/model":
+		return h.ketoModel(w)
+	case path == "/keto/model/versions":
+		return httpjson.Write(w, http.StatusOK, map[string]any{"versions": []any{}})
+	case path == "/hydra/clients":
+		return h.clients(w, r)
+	case path == "/settings/smtp":
+		return h.smtpSettings(w)
+	case path == "/email/outbox":
+		return h.outbox(w, r)
+	case path == "/auth/sessions":
+		return h.mySessions(w, data)
 	case path == "/admin/identities":
 		return h.listUsers(w, r, data)
 	case strings.HasPrefix(path, "/admin/identities/"):
@@ -76,7 +96,7 @@ func (h *Handler) api(w http.ResponseWriter, r *http.Request, path string) error
 		}
 	}
 	return apierror.New(http.StatusNotFound, apierror.CodeNotFound, "The demo does not have this endpoint.").
-		WithHint("The demo shows accounts, users and system health with example data.")
+		WithHint("The demo shows accounts, users, permissions, OAuth2 clients, email and system health with example data.")
 }
 
 // principal is the demo identity: an admin of the demo tenant, is_demo.

@@ -18,7 +18,9 @@
 //     tenant's seeded example data (seed.go), so a request inside /demo/
 //     cannot resolve to a real account or read real data.
 //   - Every mutation (any method but GET, HEAD and OPTIONS) under /demo/ is
-//     403 demo_read_only, whatever the path.
+//     403 demo_read_only, whatever the path. The one exception is
+//     POST /demo/api/keto/check, a permission check: it only reads, and is
+//     answered from the seeded tuples.
 //   - All demo traffic is rate limited per client IP (429 rate_limited with
 //     Retry-After).
 //   - A real login (and logout) expires every truss_demo cookie, host-only
@@ -28,8 +30,10 @@
 // The demo tenant is one row of truss_internal.tenants (is_demo = true,
 // owner 00000000-0000-0000-0000-00000000de70, which is no Kratos identity)
 // with its owner in tenant_members, created on first use. Its example users,
-// sessions and sign-ins are static data in seed.go; the demo needs no Kratos
-// identity, so it works (and leaks nothing) with any Kratos.
+// sessions and sign-ins (seed.go), organizations, projects and permission
+// tuples (keto.go), OAuth2 clients, SMTP settings and outbox (sections.go)
+// are static data; the demo needs no Kratos identity and calls neither Keto
+// nor Hydra, so it works (and leaks nothing) with any of them.
 package demo
 
 import (
@@ -66,6 +70,9 @@ const (
 	IdentityID = "00000000-0000-0000-0000-00000000de70"
 	// TenantName is the demo tenant's name.
 	TenantName = "Truss demo"
+	// CheckPath (under /demo/api) is the permission check: the one POST
+	// the demo answers, since a check reads and changes nothing.
+	CheckPath = "/keto/check"
 	// DefaultRatePerMinute is the per-IP limit of demo requests.
 	DefaultRatePerMinute = 300
 
@@ -129,13 +136,19 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, ratelimit.TooMany(wait))
 		return
 	}
+	rest := strings.TrimPrefix(r.URL.Path, Prefix)
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
+	case http.MethodPost:
+		// A permission check is a read: the one POST the demo answers.
+		if rest != "/api"+CheckPath {
+			h.fail(w, r, ReadOnly())
+			return
+		}
 	default:
 		h.fail(w, r, ReadOnly())
 		return
 	}
-	rest := strings.TrimPrefix(r.URL.Path, Prefix)
 	if rest != "/api" && !strings.HasPrefix(rest, "/api/") {
 		h.app.ServeHTTP(w, r)
 		return

@@ -60,12 +60,11 @@ function Shell() {
         {principal && (
           <nav aria-label="Main">
             <NavLink to="/account">Account</NavLink>
-            {/* The demo API (internal/demo) has no data for these yet. */}
-            {!config.demo && <NavLink to="/permissions">Permissions</NavLink>}
-            {!config.demo && <NavLink to="/oauth2/clients">OAuth2</NavLink>}
+            <NavLink to="/permissions">Permissions</NavLink>
+            <NavLink to="/oauth2/clients">OAuth2</NavLink>
             <NavLink to="/health">System health</NavLink>
             {principal.is_admin && <NavLink to="/admin/users">Users</NavLink>}
-            {principal.is_admin && !config.demo && <NavLink to="/admin/email">Email</NavLink>}
+            {principal.is_admin && <NavLink to="/admin/email">Email</NavLink>}
           </nav>
         )}
         {principal && (

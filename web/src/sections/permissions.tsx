@@ -145,7 +145,9 @@ function TupleInputs({ idPrefix, namespaces, value, onChange, permissions, error
 
 function Tuples({ namespaces, tick, onChange }: { namespaces: NamespaceInfo[]; tick: number; onChange: () => void }) {
   const names = namespaces.map((n) => n.name)
-  const [filter, setFilter] = useState(names[0] ?? '')
+  // A namespace without relations (User) can hold no tuples: start on the first that can.
+  const first = namespaces.find((n) => n.relations.length > 0)?.name ?? names[0] ?? ''
+  const [filter, setFilter] = useState(first)
   const [tokens, setTokens] = useState<string[]>([''])
   const page = tokens[tokens.length - 1]
   const list = useLoad((signal) => {
@@ -154,7 +156,7 @@ function Tuples({ namespaces, tick, onChange }: { namespaces: NamespaceInfo[]; t
     if (page) q.set('page_token', page)
     return get<{ relation_tuples: Tuple[]; next_page_token: string }>('/api/keto/relation-tuples?' + q, { signal })
   }, [filter, page, tick])
-  const [form, setForm] = useState({ namespace: names[0] ?? '', object: '', relation: '', subject: '' })
+  const [form, setForm] = useState({ namespace: first, object: '', relation: '', subject: '' })
   const add = useAction()
   const a = useAction()
 
