@@ -55,13 +55,18 @@ func Index(cfg RuntimeConfig) ([]byte, bool) {
 
 // Handler serves the dashboard at /: static assets by path, index.html for
 // every other path (client-side routing), or the "not built" page.
-func Handler() http.Handler {
+func Handler() http.Handler { return HandlerWith(RuntimeConfig{}) }
+
+// HandlerWith is Handler with a runtime configuration injected into
+// index.html, e.g. the API's URL when the dashboard is served from another
+// origin than the API.
+func HandlerWith(cfg RuntimeConfig) http.Handler {
 	if !Built() {
 		return http.HandlerFunc(notBuilt)
 	}
 	sub, _ := fs.Sub(dist, "dist")
 	files := http.FileServerFS(sub)
-	index := App(RuntimeConfig{})
+	index := App(cfg)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path := strings.TrimPrefix(r.URL.Path, "/")
 		if path != "" && path != "index.html" {
