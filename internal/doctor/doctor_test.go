@@ -2,7 +2,6 @@ package doctor_test
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -177,21 +176,8 @@ func TestHydraDisabledIsOK(t *testing.T) {
 
 func TestSMTPListenerThatNeverAnswers(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
-	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	addr := testenv.SilentListener(t)
+	port := addr[strings.LastIndex(addr, ":")+1:]
 	start := time.Now()
 	expect(t, run(t, envFor(t, map[string]string{"SMTP_HOST": "127.0.0.1", "SMTP_PORT": port}), "smtp.reachable"), "smtp.reachable", doctor.Fail, "587")
 	if d := time.Since(start); d > 12*time.Second {

@@ -1,7 +1,6 @@
 package server_test
 
 import (
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -53,21 +52,7 @@ func TestKratosHangingTimesOutAs503(t *testing.T) {
 	t.Parallel()
 	// Accepts connections and never answers: a hung server or a firewall
 	// that drops packets.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close()
-		}
-	}()
-	srv, _ := testenv.Server(t, map[string]string{"KRATOS_PUBLIC_URL": "http://" + ln.Addr().String(), "ORY_TIMEOUT": "300ms"})
+	srv, _ := testenv.Server(t, map[string]string{"KRATOS_PUBLIC_URL": "http://" + testenv.SilentListener(t), "ORY_TIMEOUT": "300ms"})
 
 	req, _ := http.NewRequest(http.MethodGet, srv.URL+"/api/auth/session", nil)
 	req.Header.Set("X-Session-Token", "t")
