@@ -89,6 +89,20 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("GET /api/keto/model/versions/{version}", h(s.auth.Require(s.keto.GetModelVersion)))
 	mux.Handle("POST /api/keto/model/versions/{version}/restore", h(s.auth.Require(s.keto.RestoreModelVersion)))
 
+	// internal/orgs: organizations and projects (roles are Keto tuples)
+	mux.Handle("POST /api/orgs", h(s.auth.Require(s.orgs.CreateOrg)))
+	mux.Handle("GET /api/orgs", h(s.auth.Require(s.orgs.ListOrgs)))
+	mux.Handle("GET /api/orgs/{id}", h(s.auth.Require(s.orgs.GetOrg)))
+	mux.Handle("GET /api/orgs/{id}/members", h(s.auth.Require(s.orgs.ListOrgMembers)))
+	mux.Handle("PUT /api/orgs/{id}/members", h(s.auth.Require(s.orgs.PutOrgMember)))
+	mux.Handle("DELETE /api/orgs/{id}/members/{subject}", h(s.auth.Require(s.orgs.DeleteOrgMember)))
+	mux.Handle("POST /api/orgs/{id}/projects", h(s.auth.Require(s.orgs.CreateProject)))
+	mux.Handle("GET /api/orgs/{id}/projects", h(s.auth.Require(s.orgs.ListProjects)))
+	mux.Handle("GET /api/projects/{id}", h(s.auth.Require(s.orgs.GetProject)))
+	mux.Handle("GET /api/projects/{id}/members", h(s.auth.Require(s.orgs.ListProjectMembers)))
+	mux.Handle("PUT /api/projects/{id}/members", h(s.auth.Require(s.orgs.PutProjectMember)))
+	mux.Handle("DELETE /api/projects/{id}/members/{subject}", h(s.auth.Require(s.orgs.DeleteProjectMember)))
+
 	// internal/hydra: login/consent/logout bridge, OAuth2 clients
 	// (served by internal/oauth2; every route answers 503 oauth2_not_configured without HYDRA_ADMIN_URL)
 	o := s.oauth2
@@ -147,6 +161,15 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("GET /v1/db/rpc/{function}", v1(s.dbapi.RPC))
 	mux.Handle("POST /v1/db/rpc/{function}", v1(s.dbapi.RPC))
 	mux.Handle("GET /v1/", h(s.dbapi.NotFound))
+
+	// internal/dbapi: SQL workbench (dashboard, admins)
+	mux.Handle("POST /api/sql/query", h(s.auth.RequireAdmin(s.sqlwb.Query)))
+	mux.Handle("GET /api/sql/history", h(s.auth.RequireAdmin(s.sqlwb.History)))
+	mux.Handle("GET /api/sql/saved", h(s.auth.RequireAdmin(s.sqlwb.ListSaved)))
+	mux.Handle("POST /api/sql/saved", h(s.auth.RequireAdmin(s.sqlwb.CreateSaved)))
+	mux.Handle("PUT /api/sql/saved/{id}", h(s.auth.RequireAdmin(s.sqlwb.UpdateSaved)))
+	mux.Handle("DELETE /api/sql/saved/{id}", h(s.auth.RequireAdmin(s.sqlwb.DeleteSaved)))
+	mux.Handle("GET /api/sql/schema", h(s.auth.RequireAdmin(s.sqlwb.Schema)))
 
 	// web: the dashboard owns every other GET; unknown /api paths stay JSON 404s.
 	mux.Handle("GET /", s.dashboard())

@@ -27,6 +27,7 @@ import (
 	"github.com/trussdev/truss/internal/health"
 	"github.com/trussdev/truss/internal/keto"
 	"github.com/trussdev/truss/internal/oauth2"
+	"github.com/trussdev/truss/internal/orgs"
 	"github.com/trussdev/truss/internal/ory"
 	"github.com/trussdev/truss/internal/requestid"
 	"github.com/trussdev/truss/internal/version"
@@ -43,10 +44,12 @@ type Server struct {
 	auth    *auth.Service
 	oauth2  *oauth2.Handlers
 	keto    *keto.Service
+	orgs    *orgs.Service
 	email   *email.Service
 	demo    *demo.Handler
 	keys    *apikey.Service
 	dbapi   *dbapi.Service
+	sqlwb   *dbapi.Workbench
 	handler http.Handler
 }
 
@@ -69,11 +72,13 @@ func New(cfg config.Config, log *slog.Logger, pool *pgxpool.Pool) *Server {
 	s.auth.OnSignIn = func(r *http.Request, p *auth.Principal) { s.email.NotifySignIn(r, p.IdentityID, p.Email, p.Name) }
 	s.oauth2 = oauth2.New(cfg, clients, s.auth, pool, log)
 	s.keto = keto.New(cfg, clients, pool, log)
+	s.orgs = orgs.New(pool, s.keto, log)
 	s.demo = demo.New(demo.Options{Pool: pool, Log: log, Secure: cfg.Cookies.Secure, Proxies: cfg.TrustedProxies,
 		Health: s.handle(s.health.Handler)})
 	s.keys = apikey.New(pool, log, cfg.DBAPI.KeyRateLimit)
 	s.dbapi = dbapi.New(pool, s.keys, log, dbapi.Options{Schemas: cfg.DBAPI.Schemas,
 		StatementTimeout: cfg.DBAPI.StatementTimeout, MaxRows: cfg.DBAPI.MaxRows})
+	s.sqlwb = dbapi.NewWorkbench(s.dbapi)
 	// Outermost first: request id, logs+metrics, CORS, then unknown routes
 	// (404/405) before CSRF, so a wrong URL is never reported as a CSRF problem.
 	corsMW := cors.Middleware(cors.Options{Allowed: cfg.CORSOrigins, SelfOrigin: cfg.PublicURL.String(), Log: log})
