@@ -23,6 +23,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -89,7 +90,9 @@ type Service struct {
 type cached struct {
 	key     verified
 	expires time.Time
-	touched time.Time
+	// touched is when last_used_at was last recorded (Unix nanoseconds),
+	// atomic so that a request on a cached key takes no exclusive lock.
+	touched atomic.Int64
 }
 
 type verified struct {
@@ -309,13 +312,8 @@ func (s *Service) verify(ctx context.Context, secret string) (verified, bool, er
 // maybeTouch records last_used_at at most once per touchEvery per key and
 // instance, in the background: a request never waits for it.
 func (s *Service) maybeTouch(c *cached, now time.Time) {
-	s.mu.Lock()
-	due := now.Sub(c.touched) >= touchEvery
-	if due {
-		c.touched = now
-	}
-	s.mu.Unlock()
-	if !due {
+	last := c.touched.Load()
+	if now.UnixNano()-last < int64(touchEvery) || !c.touched.CompareAndSwap(last, now.UnixNano()) {
 		return
 	}
 	id := c.key.ID

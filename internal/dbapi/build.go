@@ -19,6 +19,11 @@ type builder struct {
 	sc     *Schema
 	args   []any
 	nalias int
+	// embedConds are filters on embedded relations by path ("author",
+	// "author.books"); embed applies them and marks them used.
+	embedConds map[string][]postgrest.Condition
+	used       map[string]bool
+	path       string // the embedding being built ("" = the root table)
 }
 
 func (b *builder) param(v any) string {
@@ -60,6 +65,30 @@ func (b *builder) col(alias string, t *Table, name string) (string, error) {
 	return alias + "." + qi(name), nil
 }
 
+// ref returns alias."column" followed by its JSON path: keys and indexes
+// are parameters (->$n::text, ->$n::int), never SQL text.
+func (b *builder) ref(alias string, t *Table, name string, path []postgrest.JSONStep) (string, error) {
+	ref, err := b.col(alias, t, name)
+	if err != nil || len(path) == 0 {
+		return ref, err
+	}
+	if c, _ := t.Column(name); c.Type != "json" && c.Type != "jsonb" {
+		return "", badRequest("invalid_query", "Column "+quote(name)+" is "+c.Type+", not json or jsonb: it has no JSON path.", "")
+	}
+	for _, st := range path {
+		op := "->"
+		if st.Text {
+			op = "->>"
+		}
+		typ := "::text"
+		if st.Index {
+			typ = "::int"
+		}
+		ref = "(" + ref + op + b.param(st.Key) + typ + ")"
+	}
+	return ref, nil
+}
+
 // casts are the types select=col::type may name (PostgREST's casts, limited
 // to a list so the type is never user text).
 var casts = map[string]string{
@@ -86,18 +115,21 @@ func (b *builder) selectList(alias string, t *Table, items []postgrest.SelectIte
 		case it.Column == "*":
 			parts = append(parts, alias+".*")
 		default:
-			ref, err := b.col(alias, t, it.Column)
+			ref, err := b.ref(alias, t, it.Column, it.JSONPath)
 			if err != nil {
 				return "", err
 			}
 			out := it.Alias
+			if out == "" && len(it.JSONPath) > 0 {
+				out = postgrest.LastKey(it.JSONPath)
+			}
 			if it.Cast != "" {
 				typ, ok := casts[it.Cast]
 				if !ok {
 					return "", badRequest("invalid_cast", "Cannot cast to "+quote(it.Cast)+".",
 						"Casts allowed in select: text, int, int8, numeric, float8, bool, json, jsonb, date, timestamptz, uuid.")
 				}
-				ref += "::" + typ
+				ref = "(" + ref + ")::" + typ
 				if out == "" {
 					out = it.Column
 				}
@@ -163,6 +195,20 @@ func (b *builder) resolve(t *Table, e *postgrest.Embed) (relation, error) {
 		WithHint("Pick one with a hint: " + e.Relation + "!<constraint>(...), one of " + strings.Join(fks, ", ") + ".")
 }
 
+// innerOnly keeps the !inner embeds of items (recursively) and drops
+// everything else: what a count needs to filter parent rows like the read.
+func innerOnly(items []postgrest.SelectItem) []postgrest.SelectItem {
+	var out []postgrest.SelectItem
+	for _, it := range items {
+		if it.Embed != nil && it.Embed.Inner {
+			e := *it.Embed
+			e.Items = innerOnly(e.Items)
+			out = append(out, postgrest.SelectItem{Alias: it.Alias, Embed: &e})
+		}
+	}
+	return out
+}
+
 // join is the condition linking child (as ca) to parent (as pa).
 func (r relation) join(pa, ca string) string {
 	var conds []string
@@ -182,25 +228,49 @@ func (b *builder) embed(alias string, t *Table, it postgrest.SelectItem, where *
 	if err != nil {
 		return "", err
 	}
-	if it.Embed.Inner {
-		ia := b.newAlias()
-		*where = append(*where, "EXISTS (SELECT 1 FROM "+qt(rel.child)+" "+ia+" WHERE "+rel.join(alias, ia)+")")
-	}
-	if len(it.Embed.Items) == 0 {
-		return "", nil
-	}
-	ca := b.newAlias()
-	var childWhere []string
-	list, err := b.selectList(ca, rel.child, it.Embed.Items, &childWhere)
-	if err != nil {
-		return "", err
-	}
-	conds := append([]string{rel.join(alias, ca)}, childWhere...)
-	inner := "SELECT " + list + " FROM " + qt(rel.child) + " " + ca + " WHERE " + strings.Join(conds, " AND ")
 	out := it.Alias
 	if out == "" {
 		out = it.Embed.Relation
 	}
+	// Filters on this embedding (author.name=eq.x) restrict its rows and,
+	// with !inner, the parent rows through the EXISTS.
+	path := out
+	if b.path != "" {
+		path = b.path + "." + out
+	}
+	filters := b.embedConds[path]
+	if b.used != nil {
+		b.used[path] = true
+	}
+	ca := b.newAlias()
+	var childWhere []string
+	var list string
+	if len(it.Embed.Items) > 0 {
+		parent := b.path
+		b.path = path
+		list, err = b.selectList(ca, rel.child, it.Embed.Items, &childWhere)
+		b.path = parent
+		if err != nil {
+			return "", err
+		}
+	}
+	conds := append([]string{rel.join(alias, ca)}, childWhere...)
+	if len(filters) > 0 {
+		f, err := b.conditions(ca, rel.child, filters)
+		if err != nil {
+			return "", err
+		}
+		conds = append(conds, f)
+	}
+	if it.Embed.Inner {
+		// The same conditions (nested !inner embeds included) decide
+		// whether the parent row stays.
+		*where = append(*where, "EXISTS (SELECT 1 FROM "+qt(rel.child)+" "+ca+" WHERE "+strings.Join(conds, " AND ")+")")
+	}
+	if list == "" { // rel!inner() and embeds of only such: filter, output nothing
+		return "", nil
+	}
+	inner := "SELECT " + list + " FROM " + qt(rel.child) + " " + ca + " WHERE " + strings.Join(conds, " AND ")
 	ea := b.newAlias()
 	if rel.toOne {
 		return "(SELECT row_to_json(" + ea + ") FROM (" + inner + " LIMIT 1) " + ea + ") AS " + qi(out), nil
@@ -258,7 +328,7 @@ func likeValue(op postgrest.Op, v string) string {
 }
 
 func (b *builder) filter(alias string, t *Table, f *postgrest.Filter) (string, error) {
-	ref, err := b.col(alias, t, f.Column)
+	ref, err := b.ref(alias, t, f.Column, f.JSONPath)
 	if err != nil {
 		return "", err
 	}
@@ -310,7 +380,7 @@ func (b *builder) filter(alias string, t *Table, f *postgrest.Filter) (string, e
 func (b *builder) order(alias string, t *Table, terms []postgrest.OrderTerm) (string, error) {
 	parts := make([]string, 0, len(terms))
 	for _, o := range terms {
-		ref, err := b.col(alias, t, o.Column)
+		ref, err := b.ref(alias, t, o.Column, o.JSONPath)
 		if err != nil {
 			return "", err
 		}

@@ -137,6 +137,7 @@ func (s *Service) connect(ctx context.Context) (*pgxpool.Pool, *pgxpool.Pool, er
 		cfg.ConnConfig.Password = pw
 		cfg.ConnConfig.RuntimeParams["application_name"] = "truss-dbapi"
 		cfg.BeforeConnect, cfg.AfterConnect, cfg.BeforeAcquire, cfg.AfterRelease = nil, nil, nil, nil
+		cfg.BeforeClose = forgetPrepared
 		if raw {
 			// User SQL can change session state (SET, temp tables, LISTEN,
 			// prepared statements): no statement cache, and every connection

@@ -20,12 +20,17 @@ type restRequest struct {
 	table   *Table
 	sc      *Schema
 	selects []postgrest.SelectItem
-	conds   []postgrest.Condition
-	order   []postgrest.OrderTerm
-	limit   int
-	offset  int
-	ranged  bool // limit/offset/Range given
-	prefer  prefer
+	// selectRaw and orderRaw are select= and order= as sent (for the SQL cache)
+	selectRaw, orderRaw string
+	conds               []postgrest.Condition
+	// embedConds are the filters on embedded relations, by path
+	// ("author", "author.books"): reads only.
+	embedConds map[string][]postgrest.Condition
+	order      []postgrest.OrderTerm
+	limit      int
+	offset     int
+	ranged     bool // limit/offset/Range given
+	prefer     prefer
 	// onConflict and columns of writes
 	onConflict []string
 	columns    []string
@@ -36,6 +41,7 @@ type prefer struct {
 	representation bool
 	count          bool
 	merge, ignore  bool
+	missingDefault bool // missing=default: keys a row lacks take the column default
 	applied        []string
 }
 
@@ -52,6 +58,8 @@ func parsePrefer(h http.Header) prefer {
 				p.merge = true
 			case "resolution=ignore-duplicates":
 				p.ignore = true
+			case "missing=default":
+				p.missingDefault = true
 			default:
 				continue
 			}
@@ -126,10 +134,11 @@ func (s *Service) parseRest(r *http.Request) (*restRequest, error) {
 	}
 	q := r.URL.Query()
 	req := &restRequest{caller: c, table: t, sc: sc, limit: DefaultLimit, prefer: parsePrefer(r.Header)}
-	if req.selects, err = postgrest.ParseSelect(q.Get("select")); err != nil {
+	req.selectRaw, req.orderRaw = q.Get("select"), q.Get("order")
+	if req.selects, err = postgrest.ParseSelect(req.selectRaw); err != nil {
 		return nil, grammarError(err)
 	}
-	if v := q.Get("order"); v != "" {
+	if v := req.orderRaw; v != "" {
 		if req.order, err = postgrest.ParseOrder(v); err != nil {
 			return nil, grammarError(err)
 		}
@@ -149,15 +158,19 @@ func (s *Service) parseRest(r *http.Request) (*restRequest, error) {
 				if err != nil {
 					return nil, grammarError(err)
 				}
-				req.conds = append(req.conds, postgrest.Condition{Logic: &l})
+				req.addCond(l.Embed, postgrest.Condition{Logic: &l})
 				continue
 			}
 			f, err := postgrest.ParseFilter(k, v)
 			if err != nil {
 				return nil, grammarError(err)
 			}
-			req.conds = append(req.conds, postgrest.Condition{Filter: &f})
+			req.addCond(f.Embed, postgrest.Condition{Filter: &f})
 		}
+	}
+	if len(req.embedConds) > 0 && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return nil, badRequest("invalid_query", "Filters on embedded relations apply to reads only.",
+			"Filter the table's own columns, or read first and write by primary key.")
 	}
 	if err := req.parseRange(r, q, s.opts.MaxRows); err != nil {
 		return nil, err
@@ -170,6 +183,20 @@ func (s *Service) parseRest(r *http.Request) (*restRequest, error) {
 	}
 	req.object = strings.Contains(r.Header.Get("Accept"), "application/vnd.pgrst.object+json")
 	return req, nil
+}
+
+// addCond files a condition under the table itself or under the embedded
+// relation it names.
+func (req *restRequest) addCond(embed []string, c postgrest.Condition) {
+	if len(embed) == 0 {
+		req.conds = append(req.conds, c)
+		return
+	}
+	if req.embedConds == nil {
+		req.embedConds = map[string][]postgrest.Condition{}
+	}
+	k := strings.Join(embed, ".")
+	req.embedConds[k] = append(req.embedConds[k], c)
 }
 
 func splitNames(v string) []string {

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/trussdev/truss/internal/apierror"
-	"github.com/trussdev/truss/internal/dbapi/postgrest"
 )
 
 const rootAlias = "_0"
@@ -21,44 +20,26 @@ func (s *Service) Read(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	b := &builder{sc: req.sc}
-	var where []string
-	list, err := b.selectList(rootAlias, req.table, req.selects, &where)
-	if err != nil {
-		return err
-	}
-	filters, err := b.conditions(rootAlias, req.table, req.conds)
-	if err != nil {
-		return err
-	}
-	where = append([]string{filters}, where...)
-	sql := "SELECT " + list + " FROM " + qt(req.table) + " " + rootAlias + " WHERE " + strings.Join(where, " AND ")
-	if len(req.order) > 0 {
-		ord, err := b.order(rootAlias, req.table, req.order)
-		if err != nil {
-			return err
-		}
-		sql += " ORDER BY " + ord
-	}
-	sql += " LIMIT " + itoa(req.limit) + " OFFSET " + itoa(req.offset)
-	stmts := []stmt{{sql: "SELECT coalesce(json_agg(_r), '[]')::text, count(*) FROM (" + sql + ") _r", args: b.args}}
-	if req.prefer.count {
-		cb := &builder{sc: req.sc}
-		cf, err := cb.conditions(rootAlias, req.table, req.conds)
-		if err != nil {
-			return err
-		}
-		cw := []string{cf}
-		for _, it := range req.selects { // !inner embeds filter the count too
-			if it.Embed != nil && it.Embed.Inner {
-				if _, err := cb.embed(rootAlias, req.table, postgrest.SelectItem{Embed: &postgrest.Embed{
-					Relation: it.Embed.Relation, Hint: it.Embed.Hint, Inner: true}}, &cw); err != nil {
-					return err
-				}
+	var stmts []stmt
+	if shape, ok := readShape(req); ok {
+		sqls, hit := req.sc.reads.get(shape)
+		if !hit {
+			built, err := buildRead(req)
+			if err != nil {
+				return err
 			}
+			for _, st := range built {
+				sqls = append(sqls, st.sql)
+			}
+			req.sc.reads.put(shape, sqls)
 		}
-		stmts = append(stmts, stmt{sql: "SELECT '', count(*) FROM " + qt(req.table) + " " + rootAlias + " WHERE " +
-			strings.Join(cw, " AND "), args: cb.args})
+		args := condArgs(make([]any, 0, 4), req.conds)
+		stmts = make([]stmt, len(sqls))
+		for i, q := range sqls {
+			stmts[i] = stmt{sql: q, args: args}
+		}
+	} else if stmts, err = buildRead(req); err != nil {
+		return err
 	}
 	res, err := s.pipelined(r.Context(), req.caller, stmts, nil)
 	if err != nil {
@@ -79,16 +60,74 @@ func (s *Service) Read(w http.ResponseWriter, r *http.Request) error {
 	return writeBody(w, r, status, res[0], req.object)
 }
 
+// buildRead builds the SQL of a read (and of its count with Prefer: count).
+// The parameters of every statement are condArgs(req.conds).
+func buildRead(req *restRequest) ([]stmt, error) {
+	b := &builder{sc: req.sc, embedConds: req.embedConds, used: map[string]bool{}}
+	var where []string
+	list, err := b.selectList(rootAlias, req.table, req.selects, &where)
+	if err != nil {
+		return nil, err
+	}
+	for path := range req.embedConds {
+		if !b.used[path] {
+			return nil, badRequest("invalid_query", "The filter on "+quote(path)+" names no embedded relation of select=.",
+				"Embed it first, e.g. select=*,"+path+"(*) (use its alias if it has one).")
+		}
+	}
+	filters, err := b.conditions(rootAlias, req.table, req.conds)
+	if err != nil {
+		return nil, err
+	}
+	where = append([]string{filters}, where...)
+	sql := "SELECT " + list + " FROM " + qt(req.table) + " " + rootAlias + " WHERE " + strings.Join(where, " AND ")
+	if len(req.order) > 0 {
+		ord, err := b.order(rootAlias, req.table, req.order)
+		if err != nil {
+			return nil, err
+		}
+		sql += " ORDER BY " + ord
+	}
+	sql += " LIMIT " + itoa(req.limit) + " OFFSET " + itoa(req.offset)
+	out := []stmt{{sql: "SELECT coalesce(json_agg(_r), '[]')::text, count(*) FROM (" + sql + ") _r", args: b.args}}
+	_, cacheable := readShape(req)
+	if cacheable && !slices.Equal(b.args, condArgs(nil, req.conds)) {
+		return nil, errArgsOrder
+	}
+	if req.prefer.count {
+		cb := &builder{sc: req.sc, embedConds: req.embedConds}
+		cf, err := cb.conditions(rootAlias, req.table, req.conds)
+		if err != nil {
+			return nil, err
+		}
+		cw := []string{cf}
+		for _, it := range innerOnly(req.selects) { // !inner embeds (and their filters) filter the count too
+			if _, err := cb.embed(rootAlias, req.table, it, &cw); err != nil {
+				return nil, err
+			}
+		}
+		out = append(out, stmt{sql: "SELECT '', count(*) FROM " + qt(req.table) + " " + rootAlias + " WHERE " + strings.Join(cw, " AND "), args: cb.args})
+		if cacheable && !slices.Equal(cb.args, condArgs(nil, req.conds)) {
+			return nil, errArgsOrder
+		}
+	}
+	return out, nil
+}
+
+// errArgsOrder is a bug: condArgs disagrees with the builder.
+var errArgsOrder = errors.New("dbapi: parameters of a cached read are out of order")
+
 func setRange(w http.ResponseWriter, offset int, n, total int64) {
 	t := "*"
 	if total >= 0 {
 		t = itoa(int(total))
 	}
+	// Headers are assigned directly: the names are canonical already.
 	if n == 0 {
-		w.Header().Set("Content-Range", "*/"+t)
+		w.Header()["Content-Range"] = []string{"*/" + t}
 		return
 	}
-	w.Header().Set("Content-Range", itoa(offset)+"-"+itoa(offset+int(n)-1)+"/"+t)
+	w.Header()["Content-Range"] = []string{itoa(offset) + "-" + itoa(offset+int(n)-1) + "/" + t}
 }
 
 // writeBody sends PostgreSQL's JSON; for Accept: application/vnd.pgrst.object+json
@@ -102,11 +141,11 @@ func writeBody(w http.ResponseWriter, r *http.Request, status int, res pipeResul
 				WithHint("Filter on a unique column (e.g. id=eq.1), or drop .single() / the object Accept header.")
 		}
 		body = bytes.TrimSuffix(bytes.TrimPrefix(body, []byte("[")), []byte("]"))
-		w.Header().Set("Content-Type", "application/vnd.pgrst.object+json; charset=utf-8")
+		w.Header()["Content-Type"] = []string{"application/vnd.pgrst.object+json; charset=utf-8"}
 	} else {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Header()["Content-Type"] = []string{"application/json; charset=utf-8"}
 	}
-	w.Header().Set("Cache-Control", "no-store")
+	w.Header()["Cache-Control"] = []string{"no-store"}
 	w.WriteHeader(status)
 	if r.Method == http.MethodHead {
 		return nil
@@ -117,17 +156,23 @@ func writeBody(w http.ResponseWriter, r *http.Request, status int, res pipeResul
 
 // readRows reads a JSON object or array of objects and the union of their keys.
 func readRows(r *http.Request, arrayOK bool) ([]byte, []string, error) {
+	raw, cols, _, err := readRowsKeys(r, arrayOK)
+	return raw, cols, err
+}
+
+// readRowsKeys is readRows that also returns the parsed rows.
+func readRowsKeys(r *http.Request, arrayOK bool) ([]byte, []string, []map[string]json.RawMessage, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return nil, nil, apierror.New(http.StatusUnsupportedMediaType, "unsupported_media_type", "The body must be JSON.").
+		return nil, nil, nil, apierror.New(http.StatusUnsupportedMediaType, "unsupported_media_type", "The body must be JSON.").
 			WithHint("Send Content-Type: application/json.")
 	}
 	raw, err := io.ReadAll(r.Body)
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return nil, nil, apierror.New(http.StatusRequestEntityTooLarge, apierror.CodeBodyTooLarge, "The body is too large.")
+			return nil, nil, nil, apierror.New(http.StatusRequestEntityTooLarge, apierror.CodeBodyTooLarge, "The body is too large.")
 		}
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	raw = bytes.TrimSpace(raw)
 	var rows []map[string]json.RawMessage
@@ -144,10 +189,10 @@ func readRows(r *http.Request, arrayOK bool) ([]byte, []string, error) {
 		if arrayOK {
 			what = "a JSON object or an array of objects"
 		}
-		return nil, nil, badRequest(apierror.CodeInvalidJSON, "The body must be "+what+".", "")
+		return nil, nil, nil, badRequest(apierror.CodeInvalidJSON, "The body must be "+what+".", "")
 	}
 	if err != nil {
-		return nil, nil, badRequest(apierror.CodeInvalidJSON, "The body is not valid JSON: "+err.Error()+".", "")
+		return nil, nil, nil, badRequest(apierror.CodeInvalidJSON, "The body is not valid JSON: "+err.Error()+".", "")
 	}
 	seen := map[string]bool{}
 	var cols []string
@@ -160,7 +205,7 @@ func readRows(r *http.Request, arrayOK bool) ([]byte, []string, error) {
 		}
 	}
 	slices.Sort(cols)
-	return raw, cols, nil
+	return raw, cols, rows, nil
 }
 
 func (req *restRequest) checkColumns(cols []string) error {
@@ -184,9 +229,22 @@ func (b *builder) returning(req *restRequest) (string, error) {
 	return b.selectList(rootAlias, req.table, req.selects, &none)
 }
 
+// write is one generated write statement and the builder holding its
+// parameters.
+type write struct {
+	b   *builder
+	sql string
+}
+
 // runWrite runs a write statement and answers it: 201/200 with the rows for
 // return=representation, else 201/204 with no body.
-func (s *Service) runWrite(w http.ResponseWriter, r *http.Request, req *restRequest, b *builder, write string, created bool) error {
+func (s *Service) runWrite(w http.ResponseWriter, r *http.Request, req *restRequest, b *builder, sql string, created bool) error {
+	return s.runWrites(w, r, req, []write{{b: b, sql: sql}}, created)
+}
+
+// runWrites runs several write statements in one transaction and answers
+// them as one (their rows one after the other).
+func (s *Service) runWrites(w http.ResponseWriter, r *http.Request, req *restRequest, writes []write, created bool) error {
 	okStatus := http.StatusOK
 	if created {
 		okStatus = http.StatusCreated
@@ -194,31 +252,66 @@ func (s *Service) runWrite(w http.ResponseWriter, r *http.Request, req *restRequ
 	if len(req.prefer.applied) > 0 {
 		w.Header().Set("Preference-Applied", strings.Join(req.prefer.applied, ", "))
 	}
+	stmts := make([]stmt, len(writes))
 	if !req.prefer.representation {
 		// No RETURNING: a role allowed to write but not to read (an insert-only
 		// table) must still be able to write.
-		res, err := s.pipelined(r.Context(), req.caller, []stmt{{sql: write, args: b.args}}, []bool{true})
+		execOnly := make([]bool, len(writes))
+		for i, wr := range writes {
+			stmts[i], execOnly[i] = stmt{sql: wr.sql, args: wr.b.args}, true
+		}
+		res, err := s.pipelined(r.Context(), req.caller, stmts, execOnly)
 		if err != nil {
 			return err
 		}
-		setRange(w, 0, res[0].affected, -1)
+		var affected int64
+		for _, x := range res {
+			affected += x.affected
+		}
+		setRange(w, 0, affected, -1)
 		if !created {
 			okStatus = http.StatusNoContent
 		}
 		w.WriteHeader(okStatus)
 		return nil
 	}
-	ret, err := b.returning(req)
+	for i, wr := range writes {
+		ret, err := wr.b.returning(req)
+		if err != nil {
+			return err
+		}
+		stmts[i] = stmt{sql: "WITH _w AS (" + wr.sql + " RETURNING " + ret + ") SELECT coalesce(json_agg(_w), '[]')::text, count(*) FROM _w",
+			args: wr.b.args}
+	}
+	res, err := s.pipelined(r.Context(), req.caller, stmts, nil)
 	if err != nil {
 		return err
 	}
-	sql := "WITH _w AS (" + write + " RETURNING " + ret + ") SELECT coalesce(json_agg(_w), '[]')::text, count(*) FROM _w"
-	res, err := s.pipelined(r.Context(), req.caller, []stmt{{sql: sql, args: b.args}}, nil)
-	if err != nil {
-		return err
+	all := concatRows(res)
+	setRange(w, 0, all.n, -1)
+	return writeBody(w, r, okStatus, all, req.object)
+}
+
+// concatRows joins the JSON arrays of several results into one.
+func concatRows(res []pipeResult) pipeResult {
+	if len(res) == 1 {
+		return res[0]
 	}
-	setRange(w, 0, res[0].n, -1)
-	return writeBody(w, r, okStatus, res[0], req.object)
+	out := pipeResult{body: []byte{'['}}
+	for _, x := range res {
+		inner := bytes.TrimSpace(x.body)
+		inner = bytes.TrimSpace(bytes.TrimSuffix(bytes.TrimPrefix(inner, []byte("[")), []byte("]")))
+		if len(inner) == 0 {
+			continue
+		}
+		if out.n > 0 {
+			out.body = append(out.body, ',')
+		}
+		out.body = append(out.body, inner...)
+		out.n += x.n
+	}
+	out.body = append(out.body, ']')
+	return out
 }
 
 // Insert answers POST /v1/db/{table}: one object or an array; upsert with
@@ -228,7 +321,7 @@ func (s *Service) Insert(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	raw, cols, err := readRows(r, true)
+	raw, cols, rows, err := readRowsKeys(r, true)
 	if err != nil {
 		return err
 	}
@@ -238,20 +331,74 @@ func (s *Service) Insert(w http.ResponseWriter, r *http.Request) error {
 	if err := req.checkColumns(cols); err != nil {
 		return err
 	}
-	b := &builder{sc: req.sc}
-	body := b.param(string(raw))
+	if !req.prefer.missingDefault {
+		b := &builder{sc: req.sc}
+		sql, err := req.insertSQL(b, cols, string(raw), len(rows))
+		if err != nil {
+			return err
+		}
+		return s.runWrite(w, r, req, b, sql, true)
+	}
+	// Prefer: missing=default: rows are grouped by the keys they have, and
+	// each group is inserted with only those columns, so PostgreSQL fills
+	// the others with their defaults (identity and generated columns
+	// included). All groups run in one transaction.
+	var writes []write
+	groups := map[string]int{}
+	var bodies [][]map[string]json.RawMessage
+	var groupCols [][]string
+	for _, row := range rows {
+		var have []string
+		for _, c := range cols {
+			if _, ok := row[c]; ok {
+				have = append(have, c)
+			}
+		}
+		k := strings.Join(have, "\x00")
+		i, ok := groups[k]
+		if !ok {
+			i = len(bodies)
+			groups[k] = i
+			bodies = append(bodies, nil)
+			groupCols = append(groupCols, have)
+		}
+		bodies[i] = append(bodies[i], row)
+	}
+	for i, body := range bodies {
+		enc, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		b := &builder{sc: req.sc}
+		sql, err := req.insertSQL(b, groupCols[i], string(enc), len(body))
+		if err != nil {
+			return err
+		}
+		writes = append(writes, write{b: b, sql: sql})
+	}
+	return s.runWrites(w, r, req, writes, true)
+}
+
+// insertSQL is INSERT of the n rows of the JSON array body (a parameter)
+// into columns cols, with the ON CONFLICT clause of an upsert.
+func (req *restRequest) insertSQL(b *builder, cols []string, body string, n int) (string, error) {
 	t := qt(req.table)
 	var sql string
-	if len(cols) == 0 {
-		sql = "INSERT INTO " + t + " AS " + rootAlias + " DEFAULT VALUES"
-	} else {
+	switch {
+	case len(cols) > 0:
 		qc := make([]string, len(cols))
 		for i, c := range cols {
 			qc[i] = qi(c)
 		}
 		list := strings.Join(qc, ", ")
 		sql = "INSERT INTO " + t + " AS " + rootAlias + " (" + list + ") SELECT " + list +
-			" FROM json_populate_recordset(NULL::" + t + ", " + body + "::json)"
+			" FROM json_populate_recordset(NULL::" + t + ", " + b.param(body) + "::json)"
+	case n > 1 && len(req.table.Columns) > 0:
+		// Rows with no keys: as many rows of defaults (DEFAULT VALUES makes one).
+		vals := strings.Repeat("(DEFAULT), ", n)
+		sql = "INSERT INTO " + t + " AS " + rootAlias + " (" + qi(req.table.Columns[0].Name) + ") VALUES " + vals[:len(vals)-2]
+	default:
+		sql = "INSERT INTO " + t + " AS " + rootAlias + " DEFAULT VALUES"
 	}
 	if req.prefer.merge || req.prefer.ignore {
 		target := req.onConflict
@@ -259,10 +406,10 @@ func (s *Service) Insert(w http.ResponseWriter, r *http.Request) error {
 			target = req.table.PrimaryKey
 		}
 		if len(target) == 0 {
-			return badRequest("invalid_query", "Upsert needs on_conflict= (the table has no primary key).", "")
+			return "", badRequest("invalid_query", "Upsert needs on_conflict= (the table has no primary key).", "")
 		}
 		if err := req.checkColumns(target); err != nil {
-			return err
+			return "", err
 		}
 		qc := make([]string, len(target))
 		for i, c := range target {
@@ -281,9 +428,9 @@ func (s *Service) Insert(w http.ResponseWriter, r *http.Request) error {
 			sql += " DO UPDATE SET " + strings.Join(sets, ", ")
 		}
 	} else if req.onConflict != nil {
-		return badRequest("invalid_query", "on_conflict= needs Prefer: resolution=merge-duplicates or resolution=ignore-duplicates.", "")
+		return "", badRequest("invalid_query", "on_conflict= needs Prefer: resolution=merge-duplicates or resolution=ignore-duplicates.", "")
 	}
-	return s.runWrite(w, r, req, b, sql, true)
+	return sql, nil
 }
 
 func errFilterRequired(method string) error {

@@ -14,6 +14,10 @@ import (
 type Schema struct {
 	Tables    map[string]*Table      // "schema.name"
 	Functions map[string][]*Function // "schema.name" → overloads
+
+	// reads caches the SQL text of reads built against this schema; a
+	// reload makes a new Schema and so starts a new cache.
+	reads sqlCache
 }
 
 // Table is a table, view or materialized view.

@@ -24,6 +24,7 @@ const PermissionsScreen = lazy(() => permissions().then((m) => ({ default: m.Per
 const ModelScreen = lazy(() => permissions().then((m) => ({ default: m.ModelScreen })))
 const EmailScreen = lazy(() => import('./sections/email').then((m) => ({ default: m.EmailScreen })))
 const SessionsScreen = lazy(() => import('./sections/sessions').then((m) => ({ default: m.SessionsScreen })))
+const SqlScreen = lazy(() => import('./sections/sql').then((m) => ({ default: m.SqlScreen })))
 
 export function App() {
   return (
@@ -65,6 +66,7 @@ function Shell() {
             <NavLink to="/health">System health</NavLink>
             {principal.is_admin && <NavLink to="/admin/users">Users</NavLink>}
             {principal.is_admin && <NavLink to="/admin/email">Email</NavLink>}
+            {principal.is_admin && !config.demo && <NavLink to="/admin/sql">SQL</NavLink>}
           </nav>
         )}
         {principal && (
@@ -141,6 +143,7 @@ function Routes({ isPublic }: { isPublic: boolean }) {
   if (path === '/permissions') return <PermissionsScreen />
   if (path === '/permissions/model') return <ModelScreen />
   if (path === '/admin/email') return <EmailScreen />
+  if (path === '/admin/sql') return <SqlScreen />
   if (path === '/health') return <HealthScreen />
   if (path === '/admin/users') return <UsersScreen />
   const m = match('/admin/users/:id', path)

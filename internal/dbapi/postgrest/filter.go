@@ -47,7 +47,11 @@ var isValues = map[string]string{"null": "null", "not_null": "not_null", "true":
 
 // Filter is one condition on one column.
 type Filter struct {
+	// Embed is the path of embedded relations the filter applies to
+	// (author.name=eq.x has Embed [author]); empty for the table itself.
+	Embed     []string
 	Column    string
+	JSONPath  []JSONStep // data->>key=eq.x
 	Negate    bool
 	Op        Op
 	Quant     string   // "any" or "all" for a quantified operator, else ""
@@ -64,6 +68,7 @@ type Condition struct {
 
 // Logic is and(...) / or(...), possibly negated.
 type Logic struct {
+	Embed    []string // author.or=(...) applies to the embedded relation author
 	Or       bool
 	Negate   bool
 	Children []Condition
@@ -74,12 +79,20 @@ type Logic struct {
 func ParseFilter(column, value string) (Filter, error) {
 	cp := &scanner{param: column, s: column}
 	col, err := cp.name("column name")
-	if err == nil && !cp.eof() {
-		if strings.HasPrefix(column[cp.i:], "->") {
-			err = cp.errf(cp.i, "JSON paths (-> and ->>) in filters are not supported")
-		} else {
-			err = cp.errf(cp.i, "unexpected character in a column name")
+	var embed []string
+	for err == nil && cp.accept('.') {
+		if len(embed) == maxDepth {
+			return Filter{}, cp.errf(cp.i, "embedded relations nest too deeply")
 		}
+		embed = append(embed, col)
+		col, err = cp.name("column name after the embedded relation " + quoteWord(col))
+	}
+	var path []JSONStep
+	if err == nil {
+		path, err = cp.jsonPath()
+	}
+	if err == nil && !cp.eof() {
+		err = cp.errf(cp.i, "unexpected character in a column name")
 	}
 	if err != nil {
 		return Filter{}, err
@@ -89,7 +102,7 @@ func ParseFilter(column, value string) (Filter, error) {
 	if err != nil {
 		return Filter{}, err
 	}
-	f.Column = col
+	f.Column, f.Embed, f.JSONPath = col, embed, path
 	return f, nil
 }
 
@@ -189,16 +202,15 @@ func (p *scanner) opValue(inTree bool) (Filter, error) {
 // and(...)/or(...)/not.and(...)/not.or(...).
 func ParseLogic(key, value string) (Logic, error) {
 	var l Logic
-	switch key {
-	case "or", "not.or":
-		l.Or = true
-	case "and", "not.and":
-	default:
+	embed, op, ok := splitLogicKey(key)
+	if !ok {
 		return l, &Error{Param: key, Input: key, Msg: "not a logic operator (or, and, not.or, not.and)"}
 	}
-	l.Negate = strings.HasPrefix(key, "not.")
+	l.Embed = embed
+	l.Or = op == "or" || op == "not.or"
+	l.Negate = strings.HasPrefix(op, "not.")
 	p := &scanner{param: key, s: value}
-	if err := p.expect('(', "( — write "+key+"=(a.eq.1,b.gt.2)"); err != nil {
+	if err := p.expect('(', "( — write "+op+"=(a.eq.1,b.gt.2)"); err != nil {
 		return l, err
 	}
 	children, err := p.conditions()
@@ -212,9 +224,43 @@ func ParseLogic(key, value string) (Logic, error) {
 	return l, nil
 }
 
-// IsLogicKey reports whether a query parameter is a logic tree.
+// IsLogicKey reports whether a query parameter is a logic tree: or, and,
+// not.or, not.and, optionally after embedded relations (author.or).
 func IsLogicKey(key string) bool {
-	return key == "or" || key == "and" || key == "not.or" || key == "not.and"
+	_, _, ok := splitLogicKey(key)
+	return ok
+}
+
+// splitLogicKey splits author.books.not.or into [author books] and not.or.
+func splitLogicKey(key string) (embed []string, op string, ok bool) {
+	for _, op := range []string{"not.or", "not.and", "or", "and"} {
+		if key == op {
+			return nil, op, true
+		}
+		if prefix, found := strings.CutSuffix(key, "."+op); found {
+			if op == "or" || op == "and" {
+				if strings.HasSuffix(prefix, ".not") || prefix == "not" {
+					continue // not.or is matched above
+				}
+			}
+			parts := strings.Split(prefix, ".")
+			if len(parts) > maxDepth {
+				return nil, "", false
+			}
+			for _, part := range parts {
+				if part == "" {
+					return nil, "", false
+				}
+				for i := 0; i < len(part); i++ {
+					if !isNameByte(part[i]) {
+						return nil, "", false
+					}
+				}
+			}
+			return parts, op, true
+		}
+	}
+	return nil, "", false
 }
 
 // maxDepth bounds nesting of logic trees (and the recursion of the parser).
@@ -256,6 +302,10 @@ func (p *scanner) conditionsDepth(depth int) ([]Condition, error) {
 			if err != nil {
 				return nil, err
 			}
+			path, err := p.jsonPath()
+			if err != nil {
+				return nil, err
+			}
 			if err := p.expect('.', "a . after the column name "+col); err != nil {
 				return nil, err
 			}
@@ -263,7 +313,7 @@ func (p *scanner) conditionsDepth(depth int) ([]Condition, error) {
 			if err != nil {
 				return nil, err
 			}
-			f.Column = col
+			f.Column, f.JSONPath = col, path
 			out = append(out, Condition{Filter: &f})
 		}
 		p.skipSpaces()

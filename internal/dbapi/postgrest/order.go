@@ -2,9 +2,10 @@ package postgrest
 
 // OrderTerm is one term of order=: col.desc.nullslast.
 type OrderTerm struct {
-	Column string
-	Desc   bool
-	Nulls  string // "", "first" or "last"
+	Column   string
+	JSONPath []JSONStep // data->>key.desc
+	Desc     bool
+	Nulls    string // "", "first" or "last"
 }
 
 // ParseOrder parses order=, e.g. created_at.desc.nullslast,id.
@@ -20,10 +21,11 @@ func ParseOrder(value string) ([]OrderTerm, error) {
 		if p.peek() == '(' {
 			return nil, p.errf(p.i, "ordering embedded relations is not supported")
 		}
-		if p.peek() == '-' {
-			return nil, p.errf(p.i, "JSON paths (-> and ->>) in order are not supported")
+		path, err := p.jsonPath()
+		if err != nil {
+			return nil, err
 		}
-		t := OrderTerm{Column: col}
+		t := OrderTerm{Column: col, JSONPath: path}
 		seenDir, seenNulls := false, false
 		for p.accept('.') {
 			start := p.i

@@ -31,6 +31,15 @@ func TestParseFilter(t *testing.T) {
 		{"n", "gt(all).{1,2}", Filter{Column: "n", Op: Gt, Quant: "all", List: []string{"1", "2"}}},
 		{`"my col"`, "eq.1", Filter{Column: "my col", Op: Eq, Value: "1"}},
 		{"x", "isdistinct.3", Filter{Column: "x", Op: IsDistinct, Value: "3"}},
+		// filters on embedded relations
+		{"author.name", "eq.x", Filter{Embed: []string{"author"}, Column: "name", Op: Eq, Value: "x"}},
+		{"author.books.title", "like.A*", Filter{Embed: []string{"author", "books"}, Column: "title", Op: Like, Value: "A*"}},
+		{`"my rel"."my col"`, "is.null", Filter{Embed: []string{"my rel"}, Column: "my col", Op: Is, Value: "null"}},
+		// JSON paths
+		{"data->>key", "eq.x", Filter{Column: "data", JSONPath: []JSONStep{{Key: "key", Text: true}}, Op: Eq, Value: "x"}},
+		{"data->a->0->>b", "gt.1", Filter{Column: "data", JSONPath: []JSONStep{{Key: "a"}, {Key: "0", Index: true}, {Key: "b", Text: true}}, Op: Gt, Value: "1"}},
+		{`data->"a key"->>-1`, "eq.1", Filter{Column: "data", JSONPath: []JSONStep{{Key: "a key"}, {Key: "-1", Index: true, Text: true}}, Op: Eq, Value: "1"}},
+		{"author.meta->>x", "eq.1", Filter{Embed: []string{"author"}, Column: "meta", JSONPath: []JSONStep{{Key: "x", Text: true}}, Op: Eq, Value: "1"}},
 	}
 	for _, tt := range tests {
 		got, err := ParseFilter(tt.col, tt.val)
@@ -61,7 +70,13 @@ func TestParseFilterErrors(t *testing.T) {
 		{"x", "eq(some).1", 3, "invalid modifier"},
 		{"x", "fts(english.cat", 11, "expected a closing )"},
 		{"x", "like(any).a", 10, "expected {"},
-		{"data->a", "eq.1", 4, "JSON paths"},
+		{"data->", "eq.1", 6, "expected a JSON key"},
+		{"data->>-", "eq.1", 7, "array index"},
+		{"data->1234567890", "eq.1", 6, "array index"},
+		{"data->a.b", "eq.1", 7, "unexpected character"},
+		{"author.", "eq.1", 7, "expected a column name"},
+		{".name", "eq.1", 0, "expected a column name"},
+		{"data-a", "eq.1", 4, "unexpected character"},
 		{"a;drop", "eq.1", 1, "unexpected character"},
 		{"", "eq.1", 0, "expected a column name"},
 		{"id", `in.("a)`, 4, "unterminated quoted value"},
@@ -102,6 +117,14 @@ func TestParseLogic(t *testing.T) {
 	if l, err := ParseLogic("not.and", "(a.eq.1)"); err != nil || !l.Negate || l.Or {
 		t.Errorf("not.and: %+v %v", l, err)
 	}
+	if l, err := ParseLogic("author.books.not.or", "(data->>k.eq.1,id.gt.2)"); err != nil || !l.Negate || !l.Or ||
+		!reflect.DeepEqual(l.Embed, []string{"author", "books"}) ||
+		!reflect.DeepEqual(l.Children[0].Filter.JSONPath, []JSONStep{{Key: "k", Text: true}}) {
+		t.Errorf("embedded not.or: %+v %v", l, err)
+	}
+	if l, err := ParseLogic("author.and", "(a.eq.1)"); err != nil || l.Negate || l.Or || !reflect.DeepEqual(l.Embed, []string{"author"}) {
+		t.Errorf("embedded and: %+v %v", l, err)
+	}
 	// a column named "and" is still a column when not followed by (
 	if l, err := ParseLogic("or", "(and.eq.1)"); err != nil || l.Children[0].Filter.Column != "and" {
 		t.Errorf("column named and: %+v %v", l, err)
@@ -134,8 +157,10 @@ func TestParseLogicErrors(t *testing.T) {
 			t.Errorf("ParseLogic(%q, %q): pos %d %q, want pos %d containing %q", tt.key, tt.val, pe.Pos, pe.Msg, tt.pos, tt.msg)
 		}
 	}
-	if _, err := ParseLogic("xor", "(a.eq.1)"); err == nil {
-		t.Error("xor accepted")
+	for _, bad := range []string{"xor", "author.xor", ".or", "author..or", "a;b.or"} {
+		if _, err := ParseLogic(bad, "(a.eq.1)"); err == nil {
+			t.Errorf("%s accepted", bad)
+		}
 	}
 }
 
@@ -156,7 +181,19 @@ func TestParseSelect(t *testing.T) {
 	if got, _ := ParseSelect(""); !reflect.DeepEqual(got, []SelectItem{{Column: "*"}}) {
 		t.Errorf("empty select: %#v", got)
 	}
-	for _, bad := range []string{"id,", "a:*", "id;drop table x", "rel(id", "rel!(id)", "x::", "a->b", "rel!a!b(id)", "(id)", "id)"} {
+	got, err = ParseSelect(`data->>name,k:data->a->0::int,"x"->"y z"`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = []SelectItem{
+		{Column: "data", JSONPath: []JSONStep{{Key: "name", Text: true}}},
+		{Alias: "k", Column: "data", Cast: "int", JSONPath: []JSONStep{{Key: "a"}, {Key: "0", Index: true}}},
+		{Column: "x", JSONPath: []JSONStep{{Key: "y z"}}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("JSON paths: got %#v\nwant %#v", got, want)
+	}
+	for _, bad := range []string{"id,", "a:*", "id;drop table x", "rel(id", "rel!(id)", "x::", "a->", "a->b(id)", "a->b!inner(id)", "rel!a!b(id)", "(id)", "id)"} {
 		if _, err := ParseSelect(bad); err == nil {
 			t.Errorf("ParseSelect(%q) accepted", bad)
 		}
@@ -172,7 +209,16 @@ func TestParseOrder(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("got %+v", got)
 	}
-	for _, bad := range []string{"", "id.up", "id.desc.asc", "id;drop", "id,", "a->b", "rel(x)", "id desc"} {
+	got, err = ParseOrder("data->>k.desc,data->a->1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = []OrderTerm{{Column: "data", JSONPath: []JSONStep{{Key: "k", Text: true}}, Desc: true},
+		{Column: "data", JSONPath: []JSONStep{{Key: "a"}, {Key: "1", Index: true}}}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("JSON paths: got %+v", got)
+	}
+	for _, bad := range []string{"", "id.up", "id.desc.asc", "id;drop", "id,", "a->", "a-b", "a->b->", "rel(x)", "id desc"} {
 		if _, err := ParseOrder(bad); err == nil {
 			t.Errorf("ParseOrder(%q) accepted", bad)
 		}
@@ -182,9 +228,13 @@ func TestParseOrder(t *testing.T) {
 // FuzzParseFilter checks that no input panics, that errors point inside the
 // input, and that every accepted column is a plain name.
 func FuzzParseFilter(f *testing.F) {
-	for _, s := range []string{"eq.5", "not.in.(1,\"2,3\")", "fts(english).a", "like(any).{a,b}", "is.null", "in.(", "(a.eq.1,or(b.gt.2))", "not.or(a.eq.\"x\\\"\")"} {
+	for _, s := range []string{"eq.5", "not.in.(1,\"2,3\")", "fts(english).a", "like(any).{a,b}", "is.null", "in.(", "(a.eq.1,or(b.gt.2))", "not.or(a.eq.\"x\\\"\")",
+		"(data->>k.eq.1,data->0.gt.2)", "data->>a,b:c->\"d e\"->-1::text", "data->>k.desc,x->1"} {
 		f.Add("col", s)
 		f.Add("or", s)
+	}
+	for _, k := range []string{"author.name", "author.books.title", "data->>key", "data->a->0->>b", `"a b"."c"->"d"`, "a.", "data->", "author.or", "a.b.not.and", "data->-"} {
+		f.Add(k, "eq.1")
 	}
 	f.Fuzz(func(t *testing.T, key, value string) {
 		check := func(err error) {
@@ -204,6 +254,25 @@ func FuzzParseFilter(f *testing.F) {
 		check(err)
 		if err == nil && fl.Column == "" {
 			t.Fatalf("accepted an empty column: %q", key)
+		}
+		if err == nil {
+			for _, e := range fl.Embed {
+				if e == "" {
+					t.Fatalf("accepted an empty embedded relation: %q", key)
+				}
+			}
+			for _, st := range fl.JSONPath {
+				if st.Key == "" {
+					t.Fatalf("accepted an empty JSON key: %q", key)
+				}
+			}
+		}
+		if IsLogicKey(key) {
+			lg, err := ParseLogic(key, value)
+			check(err)
+			if err == nil {
+				walk(t, lg)
+			}
 		}
 		lg, err := ParseLogic("or", value)
 		check(err)

@@ -160,3 +160,57 @@ func (p *scanner) list(close byte) ([]string, error) {
 		return nil, p.errf(p.i, "expected , or "+string(close)+" in a list")
 	}
 }
+
+// JSONStep is one step of a JSON path: col->key, col->>key, col->0.
+type JSONStep struct {
+	Key   string // an object key, or the decimal array index when Index
+	Index bool   // an array index (an optionally negative integer)
+	Text  bool   // ->> (the value as text) rather than -> (as JSON)
+}
+
+// maxJSONSteps bounds a JSON path.
+const maxJSONSteps = 16
+
+// jsonPath reads (-> | ->>)(key | index) steps after a column name. Keys are
+// unquoted names or "quoted"; they reach SQL only as parameters.
+func (p *scanner) jsonPath() ([]JSONStep, error) {
+	var out []JSONStep
+	for strings.HasPrefix(p.s[p.i:], "->") {
+		if len(out) == maxJSONSteps {
+			return nil, p.errf(p.i, "JSON path too long")
+		}
+		var st JSONStep
+		p.i += 2
+		if p.accept('>') {
+			st.Text = true
+		}
+		start := p.i
+		if c := p.peek(); c == '-' || c >= '0' && c <= '9' {
+			p.accept('-')
+			digits := p.i
+			for !p.eof() && p.s[p.i] >= '0' && p.s[p.i] <= '9' {
+				p.i++
+			}
+			if p.i == digits || p.i-digits > 9 {
+				return nil, p.errf(start, "expected a JSON key or an array index of at most 9 digits")
+			}
+			st.Key, st.Index = p.s[start:p.i], true
+		} else {
+			k, err := p.name("JSON key")
+			if err != nil {
+				return nil, err
+			}
+			st.Key = k
+		}
+		out = append(out, st)
+	}
+	return out, nil
+}
+
+// LastKey is the output name PostgREST gives a JSON path: its last key.
+func LastKey(path []JSONStep) string {
+	if len(path) == 0 {
+		return ""
+	}
+	return path[len(path)-1].Key
+}

@@ -7,7 +7,9 @@ type SelectItem struct {
 	Alias  string // output name ("" = the column's or relation's name)
 	Column string // column name, or "*" for all columns
 	Cast   string // ::type, checked against a list of types by the caller
-	Embed  *Embed
+	// JSONPath of data->>key (output name: the last key unless aliased)
+	JSONPath []JSONStep
+	Embed    *Embed
 }
 
 // Embed is an embedded relation: rel(cols), alias:rel!hint(cols), rel!inner(cols).
@@ -88,9 +90,11 @@ func (p *scanner) selectItem(depth int) (SelectItem, error) {
 		}
 	}
 	if strings.HasPrefix(p.s[p.i:], "->") {
-		return it, p.errf(p.i, "JSON paths (-> and ->>) in select are not supported")
+		if it.JSONPath, err = p.jsonPath(); err != nil {
+			return it, err
+		}
 	}
-	if p.peek() == '!' || p.peek() == '(' {
+	if len(it.JSONPath) == 0 && (p.peek() == '!' || p.peek() == '(') {
 		e := &Embed{Relation: name}
 		for p.accept('!') {
 			hintStart := p.i

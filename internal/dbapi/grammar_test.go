@@ -1,0 +1,254 @@
+package dbapi_test
+
+import (
+	"net/url"
+	"reflect"
+	"testing"
+
+	"github.com/trussdev/truss/internal/apikey"
+)
+
+// TestEmbeddedFilters: author.name=eq.x filters the embedded rows; with
+// !inner it filters the parents too (and their count).
+func TestEmbeddedFilters(t *testing.T) {
+	e := newEnv(t, nil)
+	e.fixture()
+	_, sk := e.tenantKey(apikey.ServiceRole)
+	type post struct {
+		ID     int `json:"id"`
+		Author *struct {
+			Name string `json:"name"`
+		} `json:"authors"`
+		Comments []struct {
+			Text string `json:"text"`
+		} `json:"comments"`
+	}
+	get := func(q string, headers ...string) ([]post, response) {
+		t.Helper()
+		var rows []post
+		r := e.must(200, "GET", "/v1/db/posts?"+q, sk, nil, headers...)
+		r.json(t, &rows)
+		return rows, r
+	}
+	// Without !inner every post stays; only the embedding is filtered.
+	rows, _ := get("select=id,authors(name)&authors.name=eq.Ada&order=id")
+	if len(rows) != 4 || rows[0].Author == nil || rows[0].Author.Name != "Ada" || rows[2].Author != nil || rows[3].Author != nil {
+		t.Errorf("left embed filter: %+v", rows)
+	}
+	// With !inner the parents without a matching author go.
+	rows, r := get("select=id,authors!inner(name)&authors.name=eq.Ada&order=id", "Prefer", "count=exact")
+	if len(rows) != 2 || rows[0].ID != 1 || rows[1].ID != 2 || r.header.Get("Content-Range") != "0-1/2" {
+		t.Errorf("inner embed filter: %+v %s", rows, r.header.Get("Content-Range"))
+	}
+	// One-to-many, with an alias, a logic tree on the embedding and a value that looks like SQL.
+	var aliased []struct {
+		ID int `json:"id"`
+		C  []struct {
+			Text string `json:"text"`
+		} `json:"c"`
+	}
+	e.must(200, "GET", "/v1/db/posts?select=id,c:comments!inner(text)&c.or=(text.eq.great,text.eq.woof)&order=id", sk, nil).json(t, &aliased)
+	if len(aliased) != 2 || aliased[0].ID != 1 || len(aliased[0].C) != 1 || aliased[0].C[0].Text != "great" || aliased[1].ID != 3 {
+		t.Errorf("aliased one-to-many filter: %+v", aliased)
+	}
+	rows, _ = get("select=id,comments(text)&comments.text=eq." + url.QueryEscape("nice' OR 1=1 --") + "&order=id")
+	if len(rows) != 4 || len(rows[0].Comments) != 0 {
+		t.Errorf("injection through an embedded filter value: %+v", rows)
+	}
+	// Nested: authors embedding posts embedding comments.
+	var authors []struct {
+		Name  string `json:"name"`
+		Posts []struct {
+			Title    string `json:"title"`
+			Comments []struct {
+				Text string `json:"text"`
+			} `json:"comments"`
+		} `json:"posts"`
+	}
+	e.must(200, "GET", "/v1/db/authors?select=name,posts!inner(title,comments!inner(text))&posts.comments.text=eq.woof", sk, nil).json(t, &authors)
+	if len(authors) != 1 || authors[0].Name != "Grace" || len(authors[0].Posts) != 1 || authors[0].Posts[0].Comments[0].Text != "woof" {
+		t.Errorf("nested embedded filter: %+v", authors)
+	}
+	for q, code := range map[string]string{
+		"select=id&authors.name=eq.Ada":                          "invalid_query",
+		"select=id,authors(name)&authors.nope=eq.1":              "column_not_found",
+		"select=id,authors(name)&authors.name=zz.1":              "invalid_query",
+		"select=id,a:authors(name)&authors.name=eq.Ada":          "invalid_query",
+		"select=id,authors(name)&authors.%22name%3Bdrop%22=eq.1": "column_not_found",
+	} {
+		r := e.do("GET", "/v1/db/posts?"+q, sk, nil)
+		if r.status != 400 || r.errCode(t) != code {
+			t.Errorf("%s: %d %s, want 400 %s", q, r.status, r.body, code)
+		}
+	}
+	// Writes refuse filters on embedded relations.
+	if r := e.do("DELETE", "/v1/db/posts?authors.name=eq.Ada", sk, nil); r.status != 400 {
+		t.Errorf("DELETE with an embedded filter: %d %s", r.status, r.body)
+	}
+}
+
+// TestJSONPaths: data->key and data->>key in select, filters and order;
+// keys travel as parameters.
+func TestJSONPaths(t *testing.T) {
+	e := newEnv(t, nil)
+	e.exec(`CREATE TABLE docs (id int PRIMARY KEY, data jsonb NOT NULL, plain text);
+		INSERT INTO docs VALUES
+			(1, '{"name": "a", "n": 3, "tags": ["x", "y"], "o": {"k": "v1"}, "it''s": 1}', 't'),
+			(2, '{"name": "b", "n": 1, "tags": ["z"], "o": {"k": "v2"}}', 't'),
+			(3, '{"name": "c", "n": 2}', 't');`)
+	_, sk := e.tenantKey(apikey.ServiceRole)
+	var rows []map[string]any
+	e.must(200, "GET", "/v1/db/docs?select=id,data->>name,k:data->o->>k,first:data->tags->>0,n:data->>n::int&order=data->>n.desc", sk, nil).json(t, &rows)
+	want := []map[string]any{
+		{"id": 1.0, "name": "a", "k": "v1", "first": "x", "n": 3.0},
+		{"id": 3.0, "name": "c", "k": nil, "first": nil, "n": 2.0},
+		{"id": 2.0, "name": "b", "k": "v2", "first": "z", "n": 1.0},
+	}
+	if !reflect.DeepEqual(rows, want) {
+		t.Errorf("select and order on JSON paths:\ngot  %v\nwant %v", rows, want)
+	}
+	ids := func(q string) []float64 {
+		t.Helper()
+		var rows []map[string]float64
+		e.must(200, "GET", "/v1/db/docs?select=id&order=id&"+q, sk, nil).json(t, &rows)
+		out := []float64{}
+		for _, r := range rows {
+			out = append(out, r["id"])
+		}
+		return out
+	}
+	for q, want := range map[string][]float64{
+		"data->>name=eq.b":                                         {2},
+		"data->o->>k=in.(v1,v2)":                                   {1, 2},
+		"data->n=gt.1":                                             {1, 3},
+		"data->tags=cs." + url.QueryEscape(`["y"]`):                {1},
+		"data->tags->>-1=eq.z":                                     {2},
+		"or=(data->>name.eq.a,data->>name.eq.c)":                   {1, 3},
+		`data->>"it's"=eq.1`:                                       {1},
+		"data->>" + url.QueryEscape(`"a' OR '1'='1"`) + "=is.null": {1, 2, 3},
+	} {
+		if got := ids(q); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: %v, want %v", q, got, want)
+		}
+	}
+	for _, q := range []string{"select=plain->>x", "plain->>x=eq.1", "order=plain->x", "data->=eq.1", "select=nope->>x"} {
+		if r := e.do("GET", "/v1/db/docs?"+q, sk, nil); r.status != 400 {
+			t.Errorf("%s: %d %s, want 400", q, r.status, r.body)
+		}
+	}
+}
+
+// TestMissingDefault: with Prefer: missing=default, keys a row of a bulk
+// insert lacks take the column default (identity included) instead of NULL.
+func TestMissingDefault(t *testing.T) {
+	e := newEnv(t, nil)
+	e.fixture()
+	e.exec(`SELECT setval(pg_get_serial_sequence('posts', 'id'), 100)`) // the fixture's ids are explicit
+	_, sk := e.tenantKey(apikey.ServiceRole)
+	body := []map[string]any{
+		{"title": "no id, no flag"},
+		{"id": 50, "title": "flag", "published": true},
+		{"title": "no id either", "tags": []string{"t"}},
+	}
+	// Without it, a key missing from one row but present in another is NULL:
+	// published is NOT NULL, so the insert fails.
+	if r := e.do("POST", "/v1/db/posts?select=id", sk, body, "Prefer", "return=representation"); r.status != 400 || r.errCode(t) != "not_null_violation" {
+		t.Fatalf("bulk insert without missing=default: %d %s", r.status, r.body)
+	}
+	var rows []struct {
+		ID        int      `json:"id"`
+		Title     string   `json:"title"`
+		Published bool     `json:"published"`
+		Tags      []string `json:"tags"`
+	}
+	r := e.must(201, "POST", "/v1/db/posts?select=id,title,published,tags", sk, body,
+		"Prefer", "return=representation, missing=default")
+	r.json(t, &rows)
+	if len(rows) != 3 || r.header.Get("Preference-Applied") != "return=representation, missing=default" {
+		t.Fatalf("missing=default: %s %v", r.body, r.header)
+	}
+	byTitle := map[string]int{}
+	for i, row := range rows {
+		byTitle[row.Title] = i
+		if row.ID == 0 || row.Tags == nil {
+			t.Errorf("defaults not applied: %+v", row)
+		}
+	}
+	if p := rows[byTitle["flag"]]; p.ID != 50 || !p.Published {
+		t.Errorf("given values lost: %+v", p)
+	}
+	if p := rows[byTitle["no id either"]]; len(p.Tags) != 1 || p.Published {
+		t.Errorf("third row: %+v", p)
+	}
+	// Minimal return: all rows in one transaction, Content-Range counts them.
+	r = e.must(201, "POST", "/v1/db/posts", sk, []map[string]any{{"title": "x"}, {"title": "y", "views": 3}, {"title": "z"}},
+		"Prefer", "missing=default")
+	if r.header.Get("Content-Range") != "0-2/*" {
+		t.Errorf("Content-Range: %q", r.header.Get("Content-Range"))
+	}
+	// Rows with no keys at all are rows of defaults, as many as sent.
+	e.exec(`CREATE TABLE counters (id int GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, n int NOT NULL DEFAULT 7)`)
+	var counters []map[string]float64
+	e.must(201, "POST", "/v1/db/counters", sk, []map[string]any{{}, {}, {"n": 1}}, "Prefer", "missing=default, return=representation").json(t, &counters)
+	if len(counters) != 3 || counters[0]["n"] != 7 || counters[1]["n"] != 7 || counters[2]["n"] != 1 {
+		t.Errorf("rows of defaults: %v", counters)
+	}
+	// All or nothing: a failing group rolls the others back.
+	if r := e.do("POST", "/v1/db/posts", sk, []map[string]any{{"title": "kept?"}, {"id": 50, "title": "dup"}},
+		"Prefer", "missing=default"); r.status != 409 {
+		t.Errorf("duplicate in one group: %d %s", r.status, r.body)
+	}
+	var n []map[string]any
+	e.must(200, "GET", "/v1/db/posts?select=id&title=eq.kept%3F", sk, nil).json(t, &n)
+	if len(n) != 0 {
+		t.Errorf("a failed bulk insert left rows: %v", n)
+	}
+}
+
+// TestReadCacheShapes: reads of the same shape share their SQL text (see
+// sqlcache.go); their values must still be their own.
+func TestReadCacheShapes(t *testing.T) {
+	e := newEnv(t, nil)
+	e.fixture()
+	_, sk := e.tenantKey(apikey.ServiceRole)
+	ids := func(q string) []float64 {
+		t.Helper()
+		var rows []map[string]float64
+		e.must(200, "GET", "/v1/db/posts?select=id&order=id&"+q, sk, nil).json(t, &rows)
+		out := []float64{}
+		for _, r := range rows {
+			out = append(out, r["id"])
+		}
+		return out
+	}
+	for range 2 { // the second round hits the cache
+		for q, want := range map[string][]float64{
+			"id=eq.1":                     {1},
+			"id=eq.3":                     {3},
+			"id=in.(1,2)":                 {1, 2},
+			"id=in.(3,4)":                 {3, 4},
+			"id=in.(1,2,3)":               {1, 2, 3},
+			"views=is.null":               {2},
+			"views=not.is.null":           {1, 3, 4},
+			"or=(id.eq.1,id.eq.4)":        {1, 4},
+			"or=(id.eq.2,id.eq.3)":        {2, 3},
+			"and=(id.gt.1,views.lt.20)":   {4},
+			"title=like.D*&views=is.null": {2},
+			"title=like(any).{D*,H*}":     {1, 2, 3},
+			"title=like(any).{Dog*}":      {3},
+			"body=fts(english).cats":      {1, 3},
+			"body=fts.dogs":               {3},
+		} {
+			if got := ids(q); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: %v, want %v", q, got, want)
+			}
+		}
+	}
+	var n []map[string]any
+	r := e.must(206, "GET", "/v1/db/posts?select=id&id=gt.1&limit=1", sk, nil, "Prefer", "count=exact")
+	r.json(t, &n)
+	r2 := e.must(206, "GET", "/v1/db/posts?select=id&id=gt.2&limit=1", sk, nil, "Prefer", "count=exact")
+	if r.header.Get("Content-Range") != "0-0/3" || r2.header.Get("Content-Range") != "0-0/2" {
+		t.Errorf("counts of one shape: %q %q", r.header.Get("Content-Range"), r2.header.Get("Content-Range"))
+	}
+}
