@@ -362,18 +362,34 @@ func (s *Service) GetOrg(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	o, err := s.loadOrg(r.Context(), s.pool, r.PathValue("id"), false)
+	o, t, err := s.gatedOrg(r, p.IdentityID, "view")
 	if err != nil {
-		return err
-	}
-	t := orgTarget(o)
-	if err := s.gate(r.Context(), t, "view", p.IdentityID); err != nil {
 		return err
 	}
 	if o.Permissions, err = s.checkAll(r.Context(), t, permissions, p.IdentityID); err != nil {
 		return err
 	}
 	return httpjson.Write(w, http.StatusOK, o)
+}
+
+// gatedOrg loads the request's organization {id} and requires perm on it
+// for caller (404 when the caller may not even view it).
+func (s *Service) gatedOrg(r *http.Request, caller, perm string) (*Org, target, error) {
+	o, err := s.loadOrg(r.Context(), s.pool, r.PathValue("id"), false)
+	if err != nil {
+		return nil, target{}, err
+	}
+	t := orgTarget(o)
+	return o, t, s.gate(r.Context(), t, perm, caller)
+}
+
+// writeMember answers a role change: 201 when the role is new, 200 otherwise.
+func writeMember(w http.ResponseWriter, created bool, m Member) error {
+	status := http.StatusOK
+	if created {
+		status = http.StatusCreated
+	}
+	return httpjson.Write(w, status, m)
 }
 
 // members lists the role holders of t (users and subject sets).
@@ -410,12 +426,8 @@ func (s *Service) ListOrgMembers(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	o, err := s.loadOrg(r.Context(), s.pool, r.PathValue("id"), false)
+	_, t, err := s.gatedOrg(r, p.IdentityID, "view")
 	if err != nil {
-		return err
-	}
-	t := orgTarget(o)
-	if err := s.gate(r.Context(), t, "view", p.IdentityID); err != nil {
 		return err
 	}
 	ms, err := s.members(r.Context(), t, orgRoles)
@@ -548,11 +560,7 @@ func (s *Service) PutOrgMember(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	return httpjson.Write(w, status, Member{Subject: body.Subject, Role: body.Role})
+	return writeMember(w, created, Member{Subject: body.Subject, Role: body.Role})
 }
 
 // DeleteOrgMember answers DELETE /api/orgs/{id}/members/{subject}

@@ -27,6 +27,16 @@ func projectTarget(p *Project) target {
 	return target{ns: nsProject, object: keto.OwnObject(p.TenantID, p.ID), what: "project"}
 }
 
+// gatedProject loads the request's project {id} and requires perm on it.
+func (s *Service) gatedProject(r *http.Request, caller, perm string) (*Project, target, error) {
+	p, err := s.loadProject(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return nil, target{}, err
+	}
+	t := projectTarget(p)
+	return p, t, s.gate(r.Context(), t, perm, caller)
+}
+
 func (s *Service) loadProject(ctx context.Context, id string) (*Project, error) {
 	if !uuidPattern.MatchString(id) {
 		return nil, notFound("project")
@@ -101,15 +111,11 @@ func (s *Service) ListProjects(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	ctx := r.Context()
-	o, err := s.loadOrg(ctx, s.pool, r.PathValue("id"), false)
+	o, _, err := s.gatedOrg(r, pr.IdentityID, "view")
 	if err != nil {
 		return err
 	}
-	if err := s.gate(ctx, orgTarget(o), "view", pr.IdentityID); err != nil {
-		return err
-	}
-	rows, err := s.pool.Query(ctx, `SELECT id::text, name, created_by::text, created_at FROM truss_internal.projects
+	rows, err := s.pool.Query(r.Context(), `SELECT id::text, name, created_by::text, created_at FROM truss_internal.projects
 		WHERE org_id = $1 ORDER BY created_at, id`, o.ID)
 	if err != nil {
 		return err
@@ -135,12 +141,8 @@ func (s *Service) GetProject(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p, err := s.loadProject(r.Context(), r.PathValue("id"))
+	p, t, err := s.gatedProject(r, pr.IdentityID, "view")
 	if err != nil {
-		return err
-	}
-	t := projectTarget(p)
-	if err := s.gate(r.Context(), t, "view", pr.IdentityID); err != nil {
 		return err
 	}
 	if p.Permissions, err = s.checkAll(r.Context(), t, permissions, pr.IdentityID); err != nil {
@@ -157,12 +159,8 @@ func (s *Service) ListProjectMembers(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
-	p, err := s.loadProject(r.Context(), r.PathValue("id"))
+	_, t, err := s.gatedProject(r, pr.IdentityID, "view")
 	if err != nil {
-		return err
-	}
-	t := projectTarget(p)
-	if err := s.gate(r.Context(), t, "view", pr.IdentityID); err != nil {
 		return err
 	}
 	ms, err := s.members(r.Context(), t, projectRoles)
@@ -187,23 +185,15 @@ func (s *Service) PutProjectMember(w http.ResponseWriter, r *http.Request) error
 	if err := body.validate(projectRoles); err != nil {
 		return err
 	}
-	p, err := s.loadProject(r.Context(), r.PathValue("id"))
+	_, t, err := s.gatedProject(r, pr.IdentityID, "manage")
 	if err != nil {
-		return err
-	}
-	t := projectTarget(p)
-	if err := s.gate(r.Context(), t, "manage", pr.IdentityID); err != nil {
 		return err
 	}
 	created, err := s.setRole(r.Context(), t, projectRoles, body.Subject, body.Role, pr.IdentityID, false)
 	if err != nil {
 		return err
 	}
-	status := http.StatusOK
-	if created {
-		status = http.StatusCreated
-	}
-	return httpjson.Write(w, status, Member{Subject: body.Subject, Role: body.Role})
+	return writeMember(w, created, Member{Subject: body.Subject, Role: body.Role})
 }
 
 // DeleteProjectMember answers DELETE /api/projects/{id}/members/{subject}
@@ -217,12 +207,8 @@ func (s *Service) DeleteProjectMember(w http.ResponseWriter, r *http.Request) er
 	if err != nil {
 		return err
 	}
-	p, err := s.loadProject(r.Context(), r.PathValue("id"))
+	_, t, err := s.gatedProject(r, pr.IdentityID, "manage")
 	if err != nil {
-		return err
-	}
-	t := projectTarget(p)
-	if err := s.gate(r.Context(), t, "manage", pr.IdentityID); err != nil {
 		return err
 	}
 	if _, err := s.setRole(r.Context(), t, projectRoles, subject, "", pr.IdentityID, false); err != nil {
