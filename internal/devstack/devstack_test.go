@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/trussdev/truss/internal/keto/opl"
 )
 
 func TestCheckFreeNamesPortAndOwner(t *testing.T) {
@@ -88,6 +90,10 @@ func TestTemplatesRender(t *testing.T) {
 		if err := s.render(srv.files); err != nil {
 			t.Fatalf("%s: %v", srv.name, err)
 		}
+	}
+	ns, _ := os.ReadFile(filepath.Join(s.opts.Dir, "config", "namespaces.keto.ts"))
+	if want := (opl.File{Sections: map[string]opl.Section{}}).Render(); string(ns) != want || !strings.Contains(want, "class Organization") {
+		t.Errorf("namespaces.keto.ts is not Truss's default model:\n%s", ns)
 	}
 	kratos, _ := os.ReadFile(filepath.Join(s.opts.Dir, "config", "kratos.yml"))
 	for _, want := range []string{"port: 4433", "port: 4434", "haveibeenpwned_enabled: false", "smtp://127.0.0.1:1025/", "127.0.0.1:15432/kratos"} {

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"text/template"
 	"time"
+
+	"github.com/trussdev/truss/internal/keto/opl"
 )
 
 //go:embed templates
@@ -61,6 +63,13 @@ func (s *Stack) servers() []server {
 	}
 }
 
+// generated are config files written by Go code rather than templates: the
+// Keto namespaces file is Truss's default model exactly as internal/keto
+// writes it (with no tenant sections yet), so the two cannot drift.
+var generated = map[string]func() string{
+	"namespaces.keto.ts": func() string { return opl.File{Sections: map[string]opl.Section{}}.Render() },
+}
+
 // templateData is what the config templates see.
 type templateData struct {
 	Dir        string
@@ -83,6 +92,12 @@ func (s *Stack) render(files []string) error {
 	}
 	data := templateData{Dir: s.opts.Dir, Ports: s.Ports, PublicURL: s.opts.PublicURL, Secrets: s.secrets, BcryptCost: cost, stack: s}
 	for _, f := range files {
+		if gen, ok := generated[f]; ok {
+			if err := os.WriteFile(filepath.Join(s.opts.Dir, "config", f), []byte(gen()), 0o600); err != nil {
+				return err
+			}
+			continue
+		}
 		if strings.HasPrefix(f, "courier/") {
 			// Kratos's own Go templates: copied as they are, not rendered.
 			if err := copyTemplate(f, filepath.Join(s.opts.Dir, "config", f)); err != nil {
