@@ -17,12 +17,18 @@ type result struct {
 	elapsed  time.Duration
 	p50, p99 time.Duration
 	statuses map[int]int
+	cpu      cpuSample // used during the run: this process, PostgreSQL
 }
 
 func (r result) rps() float64 { return float64(r.requests) / r.elapsed.Seconds() }
 
+// perRequest is CPU time per request.
+func (r result) perRequest(d time.Duration) time.Duration { return d / time.Duration(r.requests) }
+
 func (r result) String() string {
-	return fmt.Sprintf("%-34s %7.0f req/s   p50 %-9s p99 %-9s statuses %v", r.name, r.rps(), r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), r.statuses)
+	return fmt.Sprintf("%-34s %7.0f req/s   p50 %-9s p99 %-9s CPU/request: Go process %-7s PostgreSQL %-7s statuses %v",
+		r.name, r.rps(), r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond),
+		r.perRequest(r.cpu.self).Round(time.Microsecond), r.perRequest(r.cpu.postgres).Round(time.Microsecond), r.statuses)
 }
 
 // load sends n requests built by mk from `workers` goroutines. Bounded in
@@ -33,6 +39,7 @@ func load(name string, n, workers int, client *http.Client, mk func() *http.Requ
 	var next int
 	var mu sync.Mutex
 	var wg sync.WaitGroup
+	cpu0 := sampleCPU()
 	start := time.Now()
 	for range workers {
 		wg.Go(func() {
@@ -56,10 +63,11 @@ func load(name string, n, workers int, client *http.Client, mk func() *http.Requ
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu := sampleCPU().sub(cpu0)
 	slices.Sort(lat)
 	counts := map[int]int{}
 	for _, s := range statuses {
 		counts[s]++
 	}
-	return result{name: name, requests: n, elapsed: elapsed, p50: lat[n/2], p99: lat[n*99/100], statuses: counts}
+	return result{name: name, requests: n, elapsed: elapsed, p50: lat[n/2], p99: lat[n*99/100], statuses: counts, cpu: cpu}
 }

@@ -64,8 +64,7 @@ type Service struct {
 	opts Options
 
 	mu       sync.Mutex
-	api      *pgxpool.Pool // truss_authenticator, statement cache on: generated SQL
-	raw      *pgxpool.Pool // truss_authenticator, no statement cache, reset after use: user SQL
+	ready    atomic.Pointer[connected] // set once both pools are up: the lock-free path
 	initErr  error
 	initAt   time.Time
 	listened bool
@@ -90,13 +89,22 @@ func New(main *pgxpool.Pool, keys *apikey.Service, log *slog.Logger, opts Option
 	return &Service{main: main, keys: keys, log: log, opts: opts}
 }
 
+// connected are the two pools of truss_authenticator.
+type connected struct {
+	api *pgxpool.Pool // statement cache on: generated SQL
+	raw *pgxpool.Pool // no statement cache, reset after use: user SQL
+}
+
 // pools returns the authenticator pools, connecting on first use. A failure
 // is retried at most once per 2 s.
 func (s *Service) pools(ctx context.Context) (api, raw *pgxpool.Pool, err error) {
+	if c := s.ready.Load(); c != nil {
+		return c.api, c.raw, nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.api != nil {
-		return s.api, s.raw, nil
+	if c := s.ready.Load(); c != nil {
+		return c.api, c.raw, nil
 	}
 	if s.initErr != nil && time.Since(s.initAt) < 2*time.Second {
 		return nil, nil, s.initErr
@@ -111,7 +119,8 @@ func (s *Service) pools(ctx context.Context) (api, raw *pgxpool.Pool, err error)
 				AuthenticatorRole + "; it needs a user with CREATEROLE). The server log has the cause.")
 		return nil, nil, s.initErr
 	}
-	s.api, s.raw, s.initErr = api, raw, nil
+	s.ready.Store(&connected{api: api, raw: raw})
+	s.initErr = nil
 	if !s.listened {
 		s.listened = true
 		go s.listen()

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/trussdev/truss/internal/apierror"
+	"github.com/trussdev/truss/internal/dbapi/postgrest"
 )
 
 const rootAlias = "_0"
@@ -88,7 +89,9 @@ func buildRead(req *restRequest) ([]stmt, error) {
 		}
 		sql += " ORDER BY " + ord
 	}
-	sql += " LIMIT " + itoa(req.limit) + " OFFSET " + itoa(req.offset)
+	if req.offset > 0 || req.limit < 1 || !pinsPrimaryKey(req.table, req.conds) {
+		sql += " LIMIT " + itoa(req.limit) + " OFFSET " + itoa(req.offset)
+	}
 	out := []stmt{{sql: "SELECT coalesce(json_agg(_r), '[]')::text, count(*) FROM (" + sql + ") _r", args: b.args}}
 	_, cacheable := readShape(req)
 	if cacheable && !slices.Equal(b.args, condArgs(nil, req.conds)) {
@@ -112,6 +115,30 @@ func buildRead(req *restRequest) ([]stmt, error) {
 		}
 	}
 	return out, nil
+}
+
+// pinsPrimaryKey reports whether the conditions (ANDed) hold an equality
+// on every primary-key column, so the read returns at most one row and
+// needs no LIMIT. Without one PostgreSQL can flatten the subquery, which
+// saves executor nodes on every by-id read.
+func pinsPrimaryKey(t *Table, conds []postgrest.Condition) bool {
+	if len(t.PrimaryKey) == 0 {
+		return false
+	}
+	for _, col := range t.PrimaryKey {
+		found := false
+		for _, c := range conds {
+			f := c.Filter
+			if f != nil && f.Column == col && f.Op == postgrest.Eq && !f.Negate && f.Quant == "" && len(f.JSONPath) == 0 && len(f.Embed) == 0 {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
 }
 
 // errArgsOrder is a bug: condArgs disagrees with the builder.

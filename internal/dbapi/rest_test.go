@@ -93,6 +93,13 @@ func TestReadFiltersOrderSelect(t *testing.T) {
 		"order=id&limit=2&offset=1":                                    "2,3",
 		"views=isdistinct.10&order=id":                                 "2,3,4",
 		"title=match.^D&order=id":                                      "2,3",
+		// by primary key: no LIMIT is generated, unless offset or limit=0 asks for one
+		"id=eq.2":                  "2",
+		"id=eq.2&offset=1":         "",
+		"id=eq.2&limit=0":          "",
+		"id=eq.2&views=gt.1000":    "",
+		"id=eq.2&id=eq.3":          "",
+		"id=eq.2&limit=1&offset=0": "2",
 	}
 	for q, want := range cases {
 		u, _ := url.ParseQuery(q)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -24,34 +25,46 @@ type claims struct {
 	Iss      string `json:"iss"`
 }
 
-// claimsCache maps a caller's claims to their JSON: the same key (and
-// session) sends the same claims on every request, so they are marshalled
-// once. Only the text is cached; it is still set per transaction. The cache
-// starts over when it reaches maxClaimsCached entries.
-var claimsCache struct {
+// setupCache maps a caller's claims to the encoded parameters of setupSQL:
+// the same key (and session) sends the same claims on every request, so
+// they are marshalled once. Only the encoding is cached; the values are
+// still set in every transaction. The cache starts over when it reaches
+// maxSetupsCached entries.
+var setupCache struct {
 	sync.RWMutex
-	m map[claims]string
+	m map[setupKey][][]byte
 }
 
-const maxClaimsCached = 10_000
+type setupKey struct {
+	claims
+	timeout time.Duration
+}
 
-func claimsJSON(c *apikey.Caller) string {
-	k := claims{Role: c.Role, Sub: c.Sub, Email: c.Email, TenantID: c.TenantID, KeyID: c.KeyID, Iss: "truss"}
-	claimsCache.RLock()
-	j, ok := claimsCache.m[k]
-	claimsCache.RUnlock()
+const maxSetupsCached = 10_000
+
+func claimsOf(c *apikey.Caller) claims {
+	return claims{Role: c.Role, Sub: c.Sub, Email: c.Email, TenantID: c.TenantID, KeyID: c.KeyID, Iss: "truss"}
+}
+
+// setupParams are the parameters of setupSQL, encoded as text; callers
+// must not modify them.
+func setupParams(c *apikey.Caller, timeout time.Duration) [][]byte {
+	k := setupKey{claimsOf(c), timeout}
+	setupCache.RLock()
+	p, ok := setupCache.m[k]
+	setupCache.RUnlock()
 	if ok {
-		return j
+		return p
 	}
-	b, _ := json.Marshal(k)
-	j = string(b)
-	claimsCache.Lock()
-	if claimsCache.m == nil || len(claimsCache.m) >= maxClaimsCached {
-		claimsCache.m = make(map[claims]string)
+	j, _ := json.Marshal(k.claims)
+	p = [][]byte{[]byte(c.Role), j, []byte(timeoutText(timeout))}
+	setupCache.Lock()
+	if setupCache.m == nil || len(setupCache.m) >= maxSetupsCached {
+		setupCache.m = make(map[setupKey][][]byte)
 	}
-	claimsCache.m[k] = j
-	claimsCache.Unlock()
-	return j
+	setupCache.m[k] = p
+	setupCache.Unlock()
+	return p
 }
 
 // timeoutText is a statement timeout in milliseconds, as set_config takes it.
@@ -62,8 +75,10 @@ func timeoutText(timeout time.Duration) string { return strconv.FormatInt(timeou
 // is SET LOCAL ROLE with the role as a parameter.
 const setupSQL = `SELECT set_config('role', $1, true), set_config('request.jwt.claims', $2, true), set_config('statement_timeout', $3, true)`
 
+// setupArgs are setupParams for pgx's query methods.
 func setupArgs(c *apikey.Caller, timeout time.Duration) []any {
-	return []any{c.Role, claimsJSON(c), timeoutText(timeout)}
+	p := setupParams(c, timeout)
+	return []any{string(p[0]), string(p[1]), string(p[2])}
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -95,7 +110,7 @@ func (s *Service) pipelined(ctx context.Context, c *apikey.Caller, stmts []stmt,
 		return nil, pgError(err)
 	}
 	defer conn.Release()
-	out, err := runBatch(ctx, conn.Conn(), setupArgs(c, s.opts.StatementTimeout), stmts, execOnly)
+	out, err := runBatch(ctx, conn.Conn(), setupParams(c, s.opts.StatementTimeout), stmts, execOnly)
 	if err != nil {
 		return nil, pgError(err)
 	}
@@ -107,62 +122,73 @@ func (s *Service) pipelined(ctx context.Context, c *apikey.Caller, stmts []stmt,
 // parameter is sent as text for PostgreSQL to convert to its type, and every
 // result comes back as text. This is what pgx.Batch does in its pipeline
 // mode, without its per-statement bookkeeping, which profiling showed was
-// most of the Go-side cost of a request.
-func runBatch(ctx context.Context, conn *pgx.Conn, setup []any, stmts []stmt, execOnly []bool) ([]pipeResult, error) {
+// most of the Go-side cost of a request. Results are read as they stream
+// in and only the (body, count) values are kept.
+func runBatch(ctx context.Context, conn *pgx.Conn, setup [][]byte, stmts []stmt, execOnly []bool) ([]pipeResult, error) {
 	ps := preparedFor(conn)
 	var batch pgconn.Batch
-	add := func(sql string, args []any) error {
-		sd, err := ps.prepare(ctx, conn, sql)
-		if err != nil {
-			return err
-		}
-		vals := make([][]byte, len(args))
-		for i, a := range args {
-			v, ok := a.(string)
-			if !ok {
-				return fmt.Errorf("dbapi: parameter %d is a %T, not text", i+1, a)
-			}
-			vals[i] = []byte(v)
-		}
-		batch.ExecStatement(sd, vals, nil, nil)
-		return nil
-	}
-	if err := add(setupSQL, setup); err != nil {
+	sd, err := ps.prepare(ctx, conn, setupSQL)
+	if err != nil {
 		return nil, err
 	}
-	for _, st := range stmts {
-		if err := add(st.sql, st.args); err != nil {
+	batch.ExecStatement(sd, setup, nil, nil)
+	for i, st := range stmts {
+		sd, err := ps.prepare(ctx, conn, st.sql)
+		if err != nil {
 			return nil, err
 		}
-	}
-	results, err := conn.PgConn().ExecBatch(ctx, &batch).ReadAll()
-	for _, r := range results {
-		if err == nil {
-			err = r.Err
+		vals := make([][]byte, len(st.args))
+		for j, a := range st.args {
+			v, ok := a.(string)
+			if !ok {
+				return nil, fmt.Errorf("dbapi: statement %d, parameter %d is a %T, not text", i+1, j+1, a)
+			}
+			vals[j] = []byte(v)
 		}
+		batch.ExecStatement(sd, vals, nil, nil)
+	}
+	out := make([]pipeResult, len(stmts))
+	mrr := conn.PgConn().ExecBatch(ctx, &batch)
+	n := 0
+	for mrr.NextResult() {
+		rr := mrr.ResultReader()
+		i := n - 1 // result 0 is the setup's
+		n++
+		if i < 0 || i >= len(stmts) || (execOnly != nil && execOnly[i]) {
+			tag, err := rr.Close()
+			if err == nil && i >= 0 && i < len(stmts) {
+				out[i].affected = tag.RowsAffected()
+			}
+			continue
+		}
+		rows := 0
+		for rr.NextRow() {
+			rows++
+			if v := rr.Values(); rows == 1 && len(v) == 2 {
+				out[i].body = slices.Clone(v[0])
+				if v[1] != nil {
+					out[i].n, err = strconv.ParseInt(string(v[1]), 10, 64)
+				}
+			}
+		}
+		if _, cerr := rr.Close(); cerr != nil {
+			err = cerr
+		}
+		if err == nil && (rows != 1 || len(rr.FieldDescriptions()) != 2) {
+			err = fmt.Errorf("dbapi: statement %d returned %d rows of %d columns, want one (body, count)", i+1, rows, len(rr.FieldDescriptions()))
+		}
+		if err != nil {
+			break
+		}
+	}
+	if cerr := mrr.Close(); err == nil {
+		err = cerr
 	}
 	if err != nil {
 		return nil, err
 	}
-	if len(results) != len(stmts)+1 {
-		return nil, fmt.Errorf("dbapi: %d results for %d statements", len(results), len(stmts)+1)
-	}
-	out := make([]pipeResult, len(stmts))
-	for i, r := range results[1:] {
-		if execOnly != nil && execOnly[i] {
-			out[i].affected = r.CommandTag.RowsAffected()
-			continue
-		}
-		if len(r.Rows) != 1 || len(r.Rows[0]) != 2 {
-			return nil, fmt.Errorf("dbapi: statement %d returned %d rows, want one (body, count)", i+1, len(r.Rows))
-		}
-		row := r.Rows[0]
-		out[i].body = row[0]
-		if row[1] != nil {
-			if out[i].n, err = strconv.ParseInt(string(row[1]), 10, 64); err != nil {
-				return nil, fmt.Errorf("dbapi: statement %d: count %q: %w", i+1, row[1], err)
-			}
-		}
+	if n != len(stmts)+1 {
+		return nil, fmt.Errorf("dbapi: %d results for %d statements", n, len(stmts)+1)
 	}
 	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"sync/atomic"
 )
 
 type ctxKey struct{}
@@ -33,10 +34,32 @@ func Middleware(next http.Handler) http.Handler {
 	})
 }
 
-func newID() string {
-	b := make([]byte, 12)
+// IDs are a random prefix drawn once per process and a counter: unique
+// across instances and restarts without reading the system's random source
+// (a system call) on every request. They need not be unguessable: they
+// name a request in logs, they grant nothing.
+var (
+	prefix = newPrefix()
+	seq    atomic.Uint64
+)
+
+func newPrefix() string {
+	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// newID is 24 hex characters: the prefix and the counter's low 48 bits.
+func newID() string {
+	var b [24]byte
+	copy(b[:], prefix)
+	n := seq.Add(1)
+	const digits = "0123456789abcdef"
+	for i := 23; i >= 12; i-- {
+		b[i] = digits[n&0xf]
+		n >>= 4
+	}
+	return string(b[:])
 }
 
 // valid accepts up to 64 characters of [A-Za-z0-9._-]: anything else could

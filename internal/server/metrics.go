@@ -3,6 +3,8 @@ package server
 import (
 	"net/http"
 	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,7 +21,26 @@ type metrics struct {
 	requests  *prometheus.CounterVec
 	durations *prometheus.HistogramVec
 	depUp     *prometheus.GaugeVec
+
+	// series caches the counter and histogram of each (method, route,
+	// status): looking them up in the vectors hashes the labels and takes
+	// a lock on every request. At most maxSeriesCached entries; past that
+	// requests use the vectors directly.
+	series      sync.Map // seriesKey -> *seriesOf
+	seriesCount atomic.Int64
 }
+
+type seriesKey struct {
+	method, route string
+	status        int
+}
+
+type seriesOf struct {
+	requests prometheus.Counter
+	duration prometheus.Observer
+}
+
+const maxSeriesCached = 1000
 
 func newMetrics() *metrics {
 	m := &metrics{
@@ -41,8 +62,20 @@ func newMetrics() *metrics {
 }
 
 func (m *metrics) observe(method, route string, status int, d time.Duration) {
-	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
-	m.durations.WithLabelValues(route).Observe(d.Seconds())
+	k := seriesKey{method, route, status}
+	v, ok := m.series.Load(k)
+	if !ok {
+		so := &seriesOf{m.requests.WithLabelValues(method, route, strconv.Itoa(status)), m.durations.WithLabelValues(route)}
+		if m.seriesCount.Load() < maxSeriesCached {
+			if _, loaded := m.series.LoadOrStore(k, so); !loaded {
+				m.seriesCount.Add(1)
+			}
+		}
+		v = so
+	}
+	so := v.(*seriesOf)
+	so.requests.Inc()
+	so.duration.Observe(d.Seconds())
 }
 
 func (m *metrics) observeDependency(name string, r health.Result) {

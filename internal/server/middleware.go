@@ -68,7 +68,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 					slog.Int("status", sw.status), slog.Duration("duration", elapsed))
 			}
 		}()
-		r.Body = http.MaxBytesReader(sw, r.Body, MaxBodyBytes)
+		if r.Body != nil && r.Body != http.NoBody {
+			r.Body = http.MaxBytesReader(sw, r.Body, MaxBodyBytes)
+		}
 		next.ServeHTTP(sw, r)
 	})
 }
