@@ -22,6 +22,7 @@ type builder struct {
 	// embedConds are filters on embedded relations by path ("author",
 	// "author.books"); embed applies them and marks them used.
 	embedConds map[string][]postgrest.Condition
+	embedPages map[string]*embedPage
 	used       map[string]bool
 	path       string // the embedding being built ("" = the root table)
 }
@@ -271,11 +272,44 @@ func (b *builder) embed(alias string, t *Table, it postgrest.SelectItem, where *
 		return "", nil
 	}
 	inner := "SELECT " + list + " FROM " + qt(rel.child) + " " + ca + " WHERE " + strings.Join(conds, " AND ")
+	page, err := b.page(ca, rel, path)
+	if err != nil {
+		return "", err
+	}
+	inner += page
 	ea := b.newAlias()
 	if rel.toOne {
 		return "(SELECT row_to_json(" + ea + ") FROM (" + inner + " LIMIT 1) " + ea + ") AS " + qi(out), nil
 	}
 	return "(SELECT coalesce(json_agg(" + ea + "), '[]') FROM (" + inner + ") " + ea + ") AS " + qi(out), nil
+}
+
+// page is the ORDER BY / LIMIT / OFFSET of the embedding at path
+// (comments.order=..., comments.limit=...). A many-to-one embedding is one
+// row at most: it takes an order but no limit or offset.
+func (b *builder) page(ca string, rel relation, path string) (string, error) {
+	p := b.embedPages[path]
+	if p == nil {
+		return "", nil
+	}
+	var sql string
+	if len(p.order) > 0 {
+		ord, err := b.order(ca, rel.child, p.order)
+		if err != nil {
+			return "", err
+		}
+		sql = " ORDER BY " + ord
+	}
+	if rel.toOne && (p.limit >= 0 || p.offset >= 0) {
+		return "", badRequest("invalid_query", path+" is a many-to-one embedding (one row at most): it takes no limit or offset.", "")
+	}
+	if p.limit >= 0 {
+		sql += " LIMIT " + itoa(p.limit)
+	}
+	if p.offset >= 0 {
+		sql += " OFFSET " + itoa(p.offset)
+	}
+	return sql, nil
 }
 
 // conditions turns filters and logic trees into SQL joined by AND.

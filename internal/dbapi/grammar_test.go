@@ -252,3 +252,77 @@ func TestReadCacheShapes(t *testing.T) {
 		t.Errorf("counts of one shape: %q %q", r.header.Get("Content-Range"), r2.header.Get("Content-Range"))
 	}
 }
+
+// TestEmbeddedOrderLimit: comments.order=, comments.limit= and
+// comments.offset= order and page the embedded rows of each parent (what
+// postgrest-js sends for .order/.limit/.range with {referencedTable}).
+func TestEmbeddedOrderLimit(t *testing.T) {
+	e := newEnv(t, nil)
+	e.fixture()
+	e.exec(`INSERT INTO comments (post_id, text) VALUES (1, 'zesty'), (3, 'bark')`)
+	_, sk := e.tenantKey(apikey.ServiceRole)
+	texts := func(q string) [][]string {
+		t.Helper()
+		var rows []struct {
+			C []struct {
+				Text string `json:"text"`
+			} `json:"c"`
+		}
+		e.must(200, "GET", "/v1/db/posts?select=id,c:comments(text)&id=in.(1,3)&order=id&"+q, sk, nil).json(t, &rows)
+		out := [][]string{}
+		for _, r := range rows {
+			ts := []string{}
+			for _, c := range r.C {
+				ts = append(ts, c.Text)
+			}
+			out = append(out, ts)
+		}
+		return out
+	}
+	for q, want := range map[string][][]string{
+		"c.order=text":                           {{"great", "nice", "zesty"}, {"bark", "woof"}},
+		"c.order=text.desc":                      {{"zesty", "nice", "great"}, {"woof", "bark"}},
+		"c.order=text.desc&c.limit=1":            {{"zesty"}, {"woof"}},
+		"c.order=text&c.limit=2&c.offset=1":      {{"nice", "zesty"}, {"woof"}},
+		"c.order=text&c.offset=5":                {{}, {}},
+		"c.order=text&c.text=neq.nice&c.limit=1": {{"great"}, {"bark"}},
+	} {
+		if got := texts(q); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: got %v, want %v", q, got, want)
+		}
+	}
+	// Nested: authors → posts (ordered, limited) → comments (ordered).
+	var authors []struct {
+		Name  string `json:"name"`
+		Posts []struct {
+			ID       int `json:"id"`
+			Comments []struct {
+				Text string `json:"text"`
+			} `json:"comments"`
+		} `json:"posts"`
+	}
+	e.must(200, "GET", "/v1/db/authors?select=name,posts(id,comments(text))&order=id&posts.order=id.desc&posts.limit=1&posts.comments.order=text.desc", sk, nil).json(t, &authors)
+	if len(authors) != 2 || len(authors[0].Posts) != 1 || authors[0].Posts[0].ID != 2 || len(authors[1].Posts) != 1 ||
+		authors[1].Posts[0].ID != 3 || len(authors[1].Posts[0].Comments) != 2 || authors[1].Posts[0].Comments[0].Text != "woof" {
+		t.Errorf("nested order/limit: %+v", authors)
+	}
+	for q, code := range map[string]string{
+		"select=id&comments.order=text":                                                       "invalid_query",
+		"select=id,comments(text)&comments.order=nope":                                        "column_not_found",
+		"select=id,comments(text)&comments.order=text.sideways":                               "invalid_query",
+		"select=id,comments(text)&comments.limit=-1":                                          "invalid_query",
+		"select=id,comments(text)&comments.limit=x":                                           "invalid_query",
+		"select=id,authors(name)&authors.limit=1":                                             "invalid_query",
+		"select=id,comments(text)&comments.order=" + url.QueryEscape(`text;drop table posts`): "invalid_query",
+	} {
+		r := e.do("GET", "/v1/db/posts?"+q, sk, nil)
+		if r.status != 400 || r.errCode(t) != code {
+			t.Errorf("%s: %d %s, want 400 %s", q, r.status, r.body, code)
+		}
+	}
+	// A many-to-one embedding takes an order (one row either way).
+	e.must(200, "GET", "/v1/db/posts?select=id,authors(name)&authors.order=name", sk, nil)
+	if r := e.do("PATCH", "/v1/db/posts?id=eq.1&comments.order=text", sk, map[string]any{"views": 1}); r.status != 400 {
+		t.Errorf("PATCH with an embedded order: %d %s", r.status, r.body)
+	}
+}

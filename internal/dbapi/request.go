@@ -26,6 +26,9 @@ type restRequest struct {
 	// embedConds are the filters on embedded relations, by path
 	// ("author", "author.books"): reads only.
 	embedConds map[string][]postgrest.Condition
+	// embedPages are order=, limit= and offset= of embedded relations
+	// (comments.order=id.desc, comments.limit=2), by path: reads only.
+	embedPages map[string]*embedPage
 	order      []postgrest.OrderTerm
 	limit      int
 	offset     int
@@ -152,6 +155,12 @@ func (s *Service) parseRest(r *http.Request) (*restRequest, error) {
 		if reserved[k] {
 			continue
 		}
+		if path, param, ok := embedPageParam(k); ok {
+			if err := req.addEmbedPage(path, param, q.Get(k)); err != nil {
+				return nil, err
+			}
+			continue
+		}
 		for _, v := range q[k] {
 			if postgrest.IsLogicKey(k) {
 				l, err := postgrest.ParseLogic(k, v)
@@ -172,6 +181,9 @@ func (s *Service) parseRest(r *http.Request) (*restRequest, error) {
 		return nil, badRequest("invalid_query", "Filters on embedded relations apply to reads only.",
 			"Filter the table's own columns, or read first and write by primary key.")
 	}
+	if len(req.embedPages) > 0 && r.Method != http.MethodGet && r.Method != http.MethodHead {
+		return nil, badRequest("invalid_query", "order, limit and offset of embedded relations apply to reads only.", "")
+	}
 	if err := req.parseRange(r, q, s.opts.MaxRows); err != nil {
 		return nil, err
 	}
@@ -183,6 +195,56 @@ func (s *Service) parseRest(r *http.Request) (*restRequest, error) {
 	}
 	req.object = strings.Contains(r.Header.Get("Accept"), "application/vnd.pgrst.object+json")
 	return req, nil
+}
+
+// embedPage orders and pages the rows of one embedded relation.
+type embedPage struct {
+	order         []postgrest.OrderTerm
+	limit, offset int // -1: not given
+}
+
+// embedPageParam splits comments.order (or author.books.limit) into the
+// embedding's path and the parameter, as postgrest-js sends them for
+// .order/.limit/.range with {referencedTable}.
+func embedPageParam(k string) (path, param string, ok bool) {
+	i := strings.LastIndexByte(k, '.')
+	if i <= 0 {
+		return "", "", false
+	}
+	switch param = k[i+1:]; param {
+	case "order", "limit", "offset":
+		return k[:i], param, true
+	}
+	return "", "", false
+}
+
+func (req *restRequest) addEmbedPage(path, param, v string) error {
+	if req.embedPages == nil {
+		req.embedPages = map[string]*embedPage{}
+	}
+	p := req.embedPages[path]
+	if p == nil {
+		p = &embedPage{limit: -1, offset: -1}
+		req.embedPages[path] = p
+	}
+	if param == "order" {
+		o, err := postgrest.ParseOrder(v)
+		if err != nil {
+			return grammarError(err)
+		}
+		p.order = o
+		return nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return badRequest("invalid_query", path+"."+param+" must be a non-negative integer, not "+quote(v)+".", "")
+	}
+	if param == "limit" {
+		p.limit = n
+	} else {
+		p.offset = n
+	}
+	return nil
 }
 
 // addCond files a condition under the table itself or under the embedded

@@ -64,7 +64,7 @@ func (s *Service) Read(w http.ResponseWriter, r *http.Request) error {
 // buildRead builds the SQL of a read (and of its count with Prefer: count).
 // The parameters of every statement are condArgs(req.conds).
 func buildRead(req *restRequest) ([]stmt, error) {
-	b := &builder{sc: req.sc, embedConds: req.embedConds, used: map[string]bool{}}
+	b := &builder{sc: req.sc, embedConds: req.embedConds, embedPages: req.embedPages, used: map[string]bool{}}
 	var where []string
 	list, err := b.selectList(rootAlias, req.table, req.selects, &where)
 	if err != nil {
@@ -73,6 +73,12 @@ func buildRead(req *restRequest) ([]stmt, error) {
 	for path := range req.embedConds {
 		if !b.used[path] {
 			return nil, badRequest("invalid_query", "The filter on "+quote(path)+" names no embedded relation of select=.",
+				"Embed it first, e.g. select=*,"+path+"(*) (use its alias if it has one).")
+		}
+	}
+	for path := range req.embedPages {
+		if !b.used[path] {
+			return nil, badRequest("invalid_query", quote(path)+" in "+path+".order/limit/offset names no embedded relation of select=.",
 				"Embed it first, e.g. select=*,"+path+"(*) (use its alias if it has one).")
 		}
 	}

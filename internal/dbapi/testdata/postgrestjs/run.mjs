@@ -43,6 +43,15 @@ await step('embed one-to-many with alias and order',
   db.from('authors').select('name, written:books(id)').order('id'),
   (r) => !eq(r.data, [{ name: 'Ann', written: [{ id: 1 }, { id: 2 }] }, { name: 'Bob', written: [{ id: 3 }] }]) && 'wrong rows')
 
+await step('embed order and limit with referencedTable',
+  db.from('authors').select('name, books(id)').order('id')
+    .order('id', { referencedTable: 'books', ascending: false }).limit(1, { referencedTable: 'books' }),
+  (r) => !eq(r.data, [{ name: 'Ann', books: [{ id: 2 }] }, { name: 'Bob', books: [{ id: 3 }] }]) && 'wrong rows')
+
+await step('embed range with referencedTable',
+  db.from('authors').select('name, books(id)').eq('id', 1).order('id', { referencedTable: 'books' }).range(1, 1, { referencedTable: 'books' }),
+  (r) => !eq(r.data, [{ name: 'Ann', books: [{ id: 2 }] }]) && 'wrong rows')
+
 await step('embed !inner',
   db.from('books').select('id, authors!inner(name)').eq('author_id', 2),
   (r) => !eq(r.data, [{ id: 3, authors: { name: 'Bob' } }]) && 'wrong rows')
