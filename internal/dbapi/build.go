@@ -23,7 +23,10 @@ type builder struct {
 	// "author.books"); embed applies them and marks them used.
 	embedConds map[string][]postgrest.Condition
 	embedPages map[string]*embedPage
-	used       map[string]bool
+	// selects is the root's select=: a root filter may name one of its
+	// embeddings (author=not.is.null).
+	selects []postgrest.SelectItem
+	used    map[string]bool
 	path       string // the embedding being built ("" = the root table)
 }
 
@@ -362,6 +365,9 @@ func likeValue(op postgrest.Op, v string) string {
 }
 
 func (b *builder) filter(alias string, t *Table, f *postgrest.Filter) (string, error) {
+	if sql, ok, err := b.embedNull(alias, t, f); ok || err != nil {
+		return sql, err
+	}
 	ref, err := b.ref(alias, t, f.Column, f.JSONPath)
 	if err != nil {
 		return "", err
@@ -409,6 +415,45 @@ func (b *builder) filter(alias string, t *Table, f *postgrest.Filter) (string, e
 		sql = "NOT (" + sql + ")"
 	}
 	return sql, nil
+}
+
+// embedNull answers author=is.null and author=not.is.null on the root
+// table, where author is an embedding of select= and not a column
+// (PostgREST's null filtering of embedded resources): the rows without, or
+// with, a related row that passes the embedding's own filters. ok is false
+// when f is not such a filter.
+func (b *builder) embedNull(alias string, t *Table, f *postgrest.Filter) (sql string, ok bool, err error) {
+	if alias != rootAlias || f.Op != postgrest.Is || (f.Value != "null" && f.Value != "not_null") || len(f.JSONPath) > 0 {
+		return "", false, nil
+	}
+	if _, isColumn := t.Column(f.Column); isColumn {
+		return "", false, nil
+	}
+	it := findEmbed(b.selects, f.Column)
+	if it == nil {
+		return "", false, nil
+	}
+	e := *it.Embed
+	e.Inner, e.Items = true, innerOnly(e.Items)
+	var exists []string
+	if _, err := b.embed(alias, t, postgrest.SelectItem{Alias: it.Alias, Embed: &e}, &exists); err != nil {
+		return "", true, err
+	}
+	if (f.Value == "not_null") != f.Negate {
+		return exists[0], true, nil
+	}
+	return "NOT " + exists[0], true, nil
+}
+
+// findEmbed is the embedding of items named name (its alias, or its
+// relation when it has none).
+func findEmbed(items []postgrest.SelectItem, name string) *postgrest.SelectItem {
+	for i, it := range items {
+		if it.Embed != nil && (it.Alias == name || it.Alias == "" && it.Embed.Relation == name) {
+			return &items[i]
+		}
+	}
+	return nil
 }
 
 func (b *builder) order(alias string, t *Table, terms []postgrest.OrderTerm) (string, error) {

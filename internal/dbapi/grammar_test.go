@@ -3,6 +3,7 @@ package dbapi_test
 import (
 	"net/url"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/trussdev/truss/internal/apikey"
@@ -324,5 +325,48 @@ func TestEmbeddedOrderLimit(t *testing.T) {
 	e.must(200, "GET", "/v1/db/posts?select=id,authors(name)&authors.order=name", sk, nil)
 	if r := e.do("PATCH", "/v1/db/posts?id=eq.1&comments.order=text", sk, map[string]any{"views": 1}); r.status != 400 {
 		t.Errorf("PATCH with an embedded order: %d %s", r.status, r.body)
+	}
+}
+
+// TestEmbeddedNullFilter: authors=not.is.null keeps the rows that have a
+// related row (passing the embedding's filters), authors=is.null the rows
+// that have none; the same in logic trees and in the count.
+func TestEmbeddedNullFilter(t *testing.T) {
+	e := newEnv(t, nil)
+	e.fixture()
+	_, sk := e.tenantKey(apikey.ServiceRole)
+	ids := func(q string) (string, string) {
+		t.Helper()
+		var rows []struct {
+			ID int `json:"id"`
+		}
+		r := e.must(200, "GET", "/v1/db/posts?order=id&"+q, sk, nil, "Prefer", "count=exact")
+		r.json(t, &rows)
+		var s []string
+		for _, row := range rows {
+			s = append(s, itoa(row.ID))
+		}
+		return strings.Join(s, ","), r.header.Get("Content-Range")
+	}
+	for q, want := range map[string][2]string{
+		"select=id,authors(name)&authors=not.is.null":                       {"1,2,3", "0-2/3"},
+		"select=id,authors(name)&authors=is.null":                           {"4", "0-0/1"},
+		"select=id,authors(name)&authors=not.is.null&authors.name=eq.Grace": {"3", "0-0/1"},
+		"select=id,authors(name)&authors=is.null&authors.name=eq.Grace":     {"1,2,4", "0-2/3"},
+		"select=id,comments(text)&comments=not.is.null":                     {"1,3", "0-1/2"},
+		"select=id,c:comments(text)&c=is.null":                              {"2,4", "0-1/2"},
+		"select=id,comments(text)&or=(comments.not.is.null,views.is.null)":  {"1,2,3", "0-2/3"},
+		"select=id,comments()&comments=not.is.null":                         {"1,3", "0-1/2"},
+	} {
+		got, rng := ids(q)
+		if got != want[0] || rng != want[1] {
+			t.Errorf("%s: got [%s] %s, want [%s] %s", q, got, rng, want[0], want[1])
+		}
+	}
+	// Not an embedding of select= (or not a null test): still an unknown column.
+	for _, q := range []string{"select=id&authors=not.is.null", "select=id,authors(name)&authors=eq.1"} {
+		if r := e.do("GET", "/v1/db/posts?"+q, sk, nil); r.status != 400 || r.errCode(t) != "column_not_found" {
+			t.Errorf("%s: %d %s, want 400 column_not_found", q, r.status, r.body)
+		}
 	}
 }

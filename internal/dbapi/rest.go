@@ -64,7 +64,7 @@ func (s *Service) Read(w http.ResponseWriter, r *http.Request) error {
 // buildRead builds the SQL of a read (and of its count with Prefer: count).
 // The parameters of every statement are condArgs(req.conds).
 func buildRead(req *restRequest) ([]stmt, error) {
-	b := &builder{sc: req.sc, embedConds: req.embedConds, embedPages: req.embedPages, used: map[string]bool{}}
+	b := &builder{sc: req.sc, embedConds: req.embedConds, embedPages: req.embedPages, selects: req.selects, used: map[string]bool{}}
 	var where []string
 	list, err := b.selectList(rootAlias, req.table, req.selects, &where)
 	if err != nil {
@@ -104,7 +104,7 @@ func buildRead(req *restRequest) ([]stmt, error) {
 		return nil, errArgsOrder
 	}
 	if req.prefer.count {
-		cb := &builder{sc: req.sc, embedConds: req.embedConds}
+		cb := &builder{sc: req.sc, embedConds: req.embedConds, selects: req.selects}
 		cf, err := cb.conditions(rootAlias, req.table, req.conds)
 		if err != nil {
 			return nil, err

@@ -52,6 +52,10 @@ await step('embed range with referencedTable',
   db.from('authors').select('name, books(id)').eq('id', 1).order('id', { referencedTable: 'books' }).range(1, 1, { referencedTable: 'books' }),
   (r) => !eq(r.data, [{ name: 'Ann', books: [{ id: 2 }] }]) && 'wrong rows')
 
+await step('embed null filter',
+  db.from('authors').select('name, books(id)').not('books', 'is', null).lt('books.year', 2000).order('id'),
+  (r) => !eq(r.data, [{ name: 'Ann', books: [{ id: 1 }] }]) && 'wrong rows')
+
 await step('embed !inner',
   db.from('books').select('id, authors!inner(name)').eq('author_id', 2),
   (r) => !eq(r.data, [{ id: 3, authors: { name: 'Bob' } }]) && 'wrong rows')
