@@ -27,7 +27,7 @@ type builder struct {
 	// embeddings (author=not.is.null).
 	selects []postgrest.SelectItem
 	used    map[string]bool
-	path       string // the embedding being built ("" = the root table)
+	path    string // the embedding being built ("" = the root table)
 }
 
 func (b *builder) param(v any) string {
@@ -57,7 +57,11 @@ func unknownColumn(t *Table, name string) *apierror.Error {
 	if near := closest(name, columnNames(t)); len(near) > 0 {
 		hint = "Did you mean " + strings.Join(near, " or ") + "? " + hint
 	}
-	return apierror.New(http.StatusBadRequest, "column_not_found", "Table "+t.Schema+"."+t.Name+" has no column "+quote(name)+".").
+	what := "Table " + t.Schema + "." + t.Name
+	if t.resultOf != "" {
+		what = "The result of function " + t.resultOf
+	}
+	return apierror.New(http.StatusBadRequest, "column_not_found", what+" has no column "+quote(name)+".").
 		WithHint(hint).WithDetails(map[string]any{"table": t.Name, "column": name})
 }
 

@@ -353,6 +353,17 @@ func TestEmbeddedNullFilter(t *testing.T) {
 			t.Errorf("%s: got [%s] %s, want [%s] %s", q, got, rng, want[0], want[1])
 		}
 	}
+	// The same on a function's rows, with the embedding ordered and limited.
+	var rows []struct {
+		ID       int `json:"id"`
+		Comments []struct {
+			Text string `json:"text"`
+		} `json:"comments"`
+	}
+	e.must(200, "GET", "/v1/db/rpc/popular?min_views=0&select=id,comments(text)&comments=not.is.null&comments.order=text.desc&comments.limit=1&order=id", sk, nil).json(t, &rows)
+	if len(rows) != 2 || rows[0].ID != 1 || len(rows[0].Comments) != 1 || rows[0].Comments[0].Text != "nice" || rows[1].ID != 3 || rows[1].Comments[0].Text != "woof" {
+		t.Errorf("rpc with an embedded null filter, order and limit: %+v", rows)
+	}
 	// Not an embedding of select= (or not a null test): still an unknown column.
 	e.wantBadReads(t, sk, "posts", map[string]string{
 		"select=id&authors=not.is.null":        "column_not_found",

@@ -16,8 +16,9 @@ import (
 // TestPostgrestJS runs @supabase/postgrest-js (pinned in
 // testdata/postgrestjs/package-lock.json) from Node against Truss: selects
 // with filters and embeds, count, single, insert and upsert with
-// return=representation, update, delete and RPC (testdata/postgrestjs/run.mjs
-// checks each answer). It installs the package with npm ci on first run.
+// return=representation, update, delete and RPC, with select, filters,
+// order, range, count and single on function results
+// (testdata/postgrestjs/run.mjs checks each answer). It installs the package with npm ci on first run.
 func TestPostgrestJS(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if err != nil {
@@ -46,7 +47,9 @@ func TestPostgrestJS(t *testing.T) {
 			(3, 'Going Further', 2, 2021, '{go}');
 		CREATE FUNCTION add_numbers(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT a + b';
 		CREATE FUNCTION books_by(author_name text) RETURNS SETOF books LANGUAGE sql STABLE AS
-			'SELECT b.* FROM books b JOIN authors a ON a.id = b.author_id WHERE a.name = author_name';`)
+			'SELECT b.* FROM books b JOIN authors a ON a.id = b.author_id WHERE a.name = author_name';
+		CREATE FUNCTION book_years(since int) RETURNS TABLE(title text, year int) LANGUAGE sql STABLE AS
+			'SELECT b.title, b.year FROM books b WHERE b.year >= since';`)
 	_, key := e.tenantKey(apikey.ServiceRole)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -65,7 +68,7 @@ func TestPostgrestJS(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &results); err != nil {
 		t.Fatalf("run.mjs output is not JSON: %v\n%s", err, out)
 	}
-	if len(results) < 17 {
+	if len(results) < 26 {
 		t.Errorf("only %d steps reported: %s", len(results), out)
 	}
 	// The writes really happened: 10, 11 and 12 were inserted and deleted.

@@ -16,9 +16,12 @@ import (
 
 // restRequest is an auto-REST request parsed against the schema cache.
 type restRequest struct {
-	caller  *apikey.Caller
-	table   *Table
-	sc      *Schema
+	caller *apikey.Caller
+	table  *Table
+	sc     *Schema
+	// fn is the function whose result a /v1/db/rpc read selects from
+	// (table is then fn.Result); nil for /v1/db/{table}.
+	fn      *Function
 	selects []postgrest.SelectItem
 	// selectRaw and orderRaw are select= and order= as sent (for the SQL cache)
 	selectRaw, orderRaw string
@@ -136,14 +139,38 @@ func (s *Service) parseRest(r *http.Request) (*restRequest, error) {
 		return nil, err
 	}
 	q := r.URL.Query()
-	req := &restRequest{caller: c, table: t, sc: sc, limit: DefaultLimit, prefer: parsePrefer(r.Header)}
+	req := &restRequest{caller: c, table: t, sc: sc}
+	read := r.Method == http.MethodGet || r.Method == http.MethodHead
+	if err := req.parseQuery(r, q, func(k string) bool { return reserved[k] }, read, s.opts.MaxRows); err != nil {
+		return nil, err
+	}
+	if len(req.embedConds) > 0 && !read {
+		return nil, badRequest("invalid_query", "Filters on embedded relations apply to reads only.",
+			"Filter the table's own columns, or read first and write by primary key.")
+	}
+	if v := q.Get("on_conflict"); v != "" {
+		req.onConflict = splitNames(v)
+	}
+	if v := q.Get("columns"); v != "" {
+		req.columns = splitNames(v)
+	}
+	return req, nil
+}
+
+// parseQuery reads what a read takes from the request (writes take their
+// select= and filters from it too): select=, order=, the filters (every
+// key but those skip reports), limit/offset (and the Range header when
+// rangeHeader), Prefer and Accept.
+func (req *restRequest) parseQuery(r *http.Request, q url.Values, skip func(string) bool, rangeHeader bool, maxRows int) error {
+	var err error
+	req.limit, req.prefer = DefaultLimit, parsePrefer(r.Header)
 	req.selectRaw, req.orderRaw = q.Get("select"), q.Get("order")
 	if req.selects, err = postgrest.ParseSelect(req.selectRaw); err != nil {
-		return nil, grammarError(err)
+		return grammarError(err)
 	}
 	if v := req.orderRaw; v != "" {
 		if req.order, err = postgrest.ParseOrder(v); err != nil {
-			return nil, grammarError(err)
+			return grammarError(err)
 		}
 	}
 	keys := make([]string, 0, len(q))
@@ -152,12 +179,12 @@ func (s *Service) parseRest(r *http.Request) (*restRequest, error) {
 	}
 	slices.Sort(keys) // the same request always builds the same SQL
 	for _, k := range keys {
-		if reserved[k] {
+		if skip(k) {
 			continue
 		}
 		if path, param, ok := embedPageParam(k); ok {
 			if err := req.addEmbedPage(path, param, q.Get(k)); err != nil {
-				return nil, err
+				return err
 			}
 			continue
 		}
@@ -165,36 +192,26 @@ func (s *Service) parseRest(r *http.Request) (*restRequest, error) {
 			if postgrest.IsLogicKey(k) {
 				l, err := postgrest.ParseLogic(k, v)
 				if err != nil {
-					return nil, grammarError(err)
+					return grammarError(err)
 				}
 				req.addCond(l.Embed, postgrest.Condition{Logic: &l})
 				continue
 			}
 			f, err := postgrest.ParseFilter(k, v)
 			if err != nil {
-				return nil, grammarError(err)
+				return grammarError(err)
 			}
 			req.addCond(f.Embed, postgrest.Condition{Filter: &f})
 		}
 	}
-	if len(req.embedConds) > 0 && r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return nil, badRequest("invalid_query", "Filters on embedded relations apply to reads only.",
-			"Filter the table's own columns, or read first and write by primary key.")
-	}
 	if len(req.embedPages) > 0 && r.Method != http.MethodGet && r.Method != http.MethodHead {
-		return nil, badRequest("invalid_query", "order, limit and offset of embedded relations apply to reads only.", "")
+		return badRequest("invalid_query", "order, limit and offset of embedded relations apply to reads only.", "")
 	}
-	if err := req.parseRange(r, q, s.opts.MaxRows); err != nil {
-		return nil, err
-	}
-	if v := q.Get("on_conflict"); v != "" {
-		req.onConflict = splitNames(v)
-	}
-	if v := q.Get("columns"); v != "" {
-		req.columns = splitNames(v)
+	if err := req.parseRange(r, q, maxRows, rangeHeader); err != nil {
+		return err
 	}
 	req.object = strings.Contains(r.Header.Get("Accept"), "application/vnd.pgrst.object+json")
-	return req, nil
+	return nil
 }
 
 // embedPage orders and pages the rows of one embedded relation.
@@ -271,10 +288,10 @@ func splitNames(v string) []string {
 	return out
 }
 
-// parseRange reads limit/offset, or a Range: 0-9 header. The limit is
-// capped at DB_API_MAX_ROWS.
-func (req *restRequest) parseRange(r *http.Request, q url.Values, maxRows int) error {
-	if h := r.Header.Get("Range"); h != "" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+// parseRange reads limit/offset, or (when header) a Range: 0-9 header. The
+// limit is capped at DB_API_MAX_ROWS.
+func (req *restRequest) parseRange(r *http.Request, q url.Values, maxRows int, header bool) error {
+	if h := r.Header.Get("Range"); h != "" && header {
 		from, to, ok := strings.Cut(strings.TrimPrefix(h, "items="), "-")
 		lo, err1 := strconv.Atoi(from)
 		if !ok || err1 != nil || lo < 0 {

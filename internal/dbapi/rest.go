@@ -50,53 +50,31 @@ func (s *Service) Read(w http.ResponseWriter, r *http.Request) error {
 	if req.prefer.count {
 		total = res[1].n
 	}
+	return writeRead(w, r, req, res[0], total)
+}
+
+// writeRead answers a read: 206 when a range leaves rows out of the total
+// (-1: not counted), Content-Range, Preference-Applied and the rows.
+func writeRead(w http.ResponseWriter, r *http.Request, req *restRequest, res pipeResult, total int64) error {
 	status := http.StatusOK
-	if total >= 0 && req.ranged && int64(req.offset)+res[0].n < total {
+	if total >= 0 && req.ranged && int64(req.offset)+res.n < total {
 		status = http.StatusPartialContent
 	}
-	setRange(w, req.offset, res[0].n, total)
+	setRange(w, req.offset, res.n, total)
 	if len(req.prefer.applied) > 0 {
 		w.Header().Set("Preference-Applied", strings.Join(req.prefer.applied, ", "))
 	}
-	return writeBody(w, r, status, res[0], req.object)
+	return writeBody(w, r, status, res, req.object)
 }
 
 // buildRead builds the SQL of a read (and of its count with Prefer: count).
 // The parameters of every statement are condArgs(req.conds).
 func buildRead(req *restRequest) ([]stmt, error) {
 	b := &builder{sc: req.sc, embedConds: req.embedConds, embedPages: req.embedPages, selects: req.selects, used: map[string]bool{}}
-	var where []string
-	list, err := b.selectList(rootAlias, req.table, req.selects, &where)
+	from := qt(req.table) + " " + rootAlias
+	sql, err := b.readQuery(req, from)
 	if err != nil {
 		return nil, err
-	}
-	for path := range req.embedConds {
-		if !b.used[path] {
-			return nil, badRequest("invalid_query", "The filter on "+quote(path)+" names no embedded relation of select=.",
-				"Embed it first, e.g. select=*,"+path+"(*) (use its alias if it has one).")
-		}
-	}
-	for path := range req.embedPages {
-		if !b.used[path] {
-			return nil, badRequest("invalid_query", quote(path)+" in "+path+".order/limit/offset names no embedded relation of select=.",
-				"Embed it first, e.g. select=*,"+path+"(*) (use its alias if it has one).")
-		}
-	}
-	filters, err := b.conditions(rootAlias, req.table, req.conds)
-	if err != nil {
-		return nil, err
-	}
-	where = append([]string{filters}, where...)
-	sql := "SELECT " + list + " FROM " + qt(req.table) + " " + rootAlias + " WHERE " + strings.Join(where, " AND ")
-	if len(req.order) > 0 {
-		ord, err := b.order(rootAlias, req.table, req.order)
-		if err != nil {
-			return nil, err
-		}
-		sql += " ORDER BY " + ord
-	}
-	if req.offset > 0 || req.limit < 1 || !pinsPrimaryKey(req.table, req.conds) {
-		sql += " LIMIT " + itoa(req.limit) + " OFFSET " + itoa(req.offset)
 	}
 	out := []stmt{{sql: "SELECT coalesce(json_agg(_r), '[]')::text, count(*) FROM (" + sql + ") _r", args: b.args}}
 	_, cacheable := readShape(req)
@@ -105,22 +83,76 @@ func buildRead(req *restRequest) ([]stmt, error) {
 	}
 	if req.prefer.count {
 		cb := &builder{sc: req.sc, embedConds: req.embedConds, selects: req.selects}
-		cf, err := cb.conditions(rootAlias, req.table, req.conds)
+		cw, err := cb.countWhere(req)
 		if err != nil {
 			return nil, err
 		}
-		cw := []string{cf}
-		for _, it := range innerOnly(req.selects) { // !inner embeds (and their filters) filter the count too
-			if _, err := cb.embed(rootAlias, req.table, it, &cw); err != nil {
-				return nil, err
-			}
-		}
-		out = append(out, stmt{sql: "SELECT '', count(*) FROM " + qt(req.table) + " " + rootAlias + " WHERE " + strings.Join(cw, " AND "), args: cb.args})
+		out = append(out, stmt{sql: "SELECT '', count(*) FROM " + from + " WHERE " + cw, args: cb.args})
 		if cacheable && !slices.Equal(cb.args, condArgs(nil, req.conds)) {
 			return nil, errArgsOrder
 		}
 	}
 	return out, nil
+}
+
+// readQuery is the SELECT of a read's rows from the source from, which
+// must name them rootAlias (a table, or a function call for RPC).
+func (b *builder) readQuery(req *restRequest, from string) (string, error) {
+	var where []string
+	list, err := b.selectList(rootAlias, req.table, req.selects, &where)
+	if err != nil {
+		return "", err
+	}
+	for path := range req.embedConds {
+		if !b.used[path] {
+			return "", badRequest("invalid_query", "The filter on "+quote(path)+" names no embedded relation of select=.",
+				"Embed it first, e.g. select=*,"+path+"(*) (use its alias if it has one).")
+		}
+	}
+	for path := range req.embedPages {
+		if !b.used[path] {
+			return "", badRequest("invalid_query", quote(path)+" in "+path+".order/limit/offset names no embedded relation of select=.",
+				"Embed it first, e.g. select=*,"+path+"(*) (use its alias if it has one).")
+		}
+	}
+	filters, err := b.conditions(rootAlias, req.table, req.conds)
+	if err != nil {
+		return "", err
+	}
+	where = append([]string{filters}, where...)
+	sql := "SELECT " + list + " FROM " + from + " WHERE " + strings.Join(where, " AND ")
+	if len(req.order) > 0 {
+		ord, err := b.order(rootAlias, req.table, req.order)
+		if err != nil {
+			return "", err
+		}
+		sql += " ORDER BY " + ord
+	}
+	switch {
+	case req.fn != nil && !req.ranged:
+		// A function's rows are all returned unless a range is asked for,
+		// as RPC did before it took read parameters.
+	case req.fn != nil || req.offset > 0 || req.limit < 1 || !pinsPrimaryKey(req.table, req.conds):
+		// (A function may return a row twice, so its primary key pins nothing.)
+		sql += " LIMIT " + itoa(req.limit) + " OFFSET " + itoa(req.offset)
+	}
+	return sql, nil
+}
+
+// countWhere is the WHERE of a read's count: its filters and its !inner
+// embeds (with their filters), which filter the counted rows like the read.
+func (b *builder) countWhere(req *restRequest) (string, error) {
+	cf, err := b.conditions(rootAlias, req.table, req.conds)
+	if err != nil {
+		return "", err
+	}
+	cw := []string{cf}
+	for _, it := range innerOnly(req.selects) {
+		if _, err := b.embed(rootAlias, req.table, it, &cw); err != nil {
+			return "", err
+		}
+	}
+	return strings.Join(cw, " AND "), nil
 }
 
 // pinsPrimaryKey reports whether the conditions (ANDed) hold an equality

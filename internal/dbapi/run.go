@@ -93,10 +93,13 @@ type stmt struct {
 // sent without a Sync in between form one implicit transaction, so the
 // local role, claims and timeout hold for all of them and an error rolls
 // everything back. Each statement returns one text value (JSON built by
-// PostgreSQL) or, with exec, only its command tag.
+// PostgreSQL) or, with exec, only its command tag. A statement may return
+// a third value, a total: an RPC read counts the function's rows in the
+// statement that pages them, so the function runs once.
 type pipeResult struct {
 	body     []byte
 	n        int64
+	total    int64
 	affected int64
 }
 
@@ -164,18 +167,21 @@ func runBatch(ctx context.Context, conn *pgx.Conn, setup [][]byte, stmts []stmt,
 		rows := 0
 		for rr.NextRow() {
 			rows++
-			if v := rr.Values(); rows == 1 && len(v) == 2 {
+			if v := rr.Values(); rows == 1 && (len(v) == 2 || len(v) == 3) {
 				out[i].body = slices.Clone(v[0])
 				if v[1] != nil {
 					out[i].n, err = strconv.ParseInt(string(v[1]), 10, 64)
+				}
+				if len(v) == 3 && v[2] != nil && err == nil {
+					out[i].total, err = strconv.ParseInt(string(v[2]), 10, 64)
 				}
 			}
 		}
 		if _, cerr := rr.Close(); cerr != nil {
 			err = cerr
 		}
-		if err == nil && (rows != 1 || len(rr.FieldDescriptions()) != 2) {
-			err = fmt.Errorf("dbapi: statement %d returned %d rows of %d columns, want one (body, count)", i+1, rows, len(rr.FieldDescriptions()))
+		if cols := len(rr.FieldDescriptions()); err == nil && (rows != 1 || cols < 2 || cols > 3) {
+			err = fmt.Errorf("dbapi: statement %d returned %d rows of %d columns, want one (body, count[, total])", i+1, rows, cols)
 		}
 		if err != nil {
 			break

@@ -28,6 +28,10 @@ type Table struct {
 	PrimaryKey   []string
 	Out          []*ForeignKey // foreign keys of this table (many-to-one)
 	In           []*ForeignKey // foreign keys referencing it (one-to-many)
+	// resultOf is set on the synthetic table of a function's result
+	// columns (RETURNS TABLE, OUT parameters, a composite type that is no
+	// exposed table): it names the function in errors and is never a FROM.
+	resultOf string
 }
 
 // Column is one column with its SQL type as format_type prints it.
@@ -50,10 +54,16 @@ type Function struct {
 	ArgNames     []string
 	ArgTypes     []string // format_type output: trusted catalog text
 	NumDefaults  int      // the last NumDefaults arguments have defaults
+	ReturnType   string   // format_type of the return type (for errors)
 	ReturnsSet   bool
 	ReturnsRow   bool // composite or record: answered as objects
 	ReturnsVoid  bool
 	Volatile     bool
+	// Result holds the result columns of a function returning rows, which
+	// select=, filters and order= of /v1/db/rpc name: the exposed table
+	// of a table row type (so embeddings follow its foreign keys), else a
+	// synthetic table. It is nil for scalars, void and a bare record.
+	Result *Table
 }
 
 // Column returns a column by name.
@@ -91,9 +101,7 @@ func LoadSchema(ctx context.Context, q interface {
 			t = &Table{Schema: sch, Name: rel, byName: map[string]*Column{}}
 			s.Tables[key(sch, rel)] = t
 		}
-		col := c
-		t.Columns = append(t.Columns, &col)
-		t.byName[col.Name] = &col
+		t.addColumn(c)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
@@ -154,33 +162,79 @@ func LoadSchema(ctx context.Context, q interface {
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	// Besides the arguments, each function's result columns: its OUT,
+	// INOUT and TABLE parameters when it returns record, else the
+	// attributes of its composite return type (rel names the relation, so
+	// an exposed table's row type is resolved to that table).
 	rows, err = q.Query(ctx, `
-		SELECT n.nspname, p.proname, p.proretset, t.typtype = 'c' OR p.prorettype = 'record'::regtype,
+		SELECT n.nspname, p.proname, format_type(p.prorettype, NULL), p.proretset, t.typtype = 'c' OR p.prorettype = 'record'::regtype,
 		       p.prorettype = 'void'::regtype, p.provolatile = 'v', p.pronargdefaults,
-		       coalesce(array_agg(coalesce(a.name, '')) FILTER (WHERE a.mode IN ('i', 'b', 'v')), '{}'),
-		       coalesce(array_agg(format_type(a.typ, NULL)) FILTER (WHERE a.mode IN ('i', 'b', 'v')), '{}')
+		       coalesce(array_agg(coalesce(a.name, '') ORDER BY a.ord) FILTER (WHERE a.mode IN ('i', 'b', 'v')), '{}'),
+		       coalesce(array_agg(format_type(a.typ, NULL) ORDER BY a.ord) FILTER (WHERE a.mode IN ('i', 'b', 'v')), '{}'),
+		       coalesce(array_agg(coalesce(a.name, '') ORDER BY a.ord) FILTER (WHERE a.mode IN ('o', 'b', 't') AND p.prorettype = 'record'::regtype), '{}'),
+		       coalesce(array_agg(format_type(a.typ, NULL) ORDER BY a.ord) FILTER (WHERE a.mode IN ('o', 'b', 't') AND p.prorettype = 'record'::regtype), '{}'),
+		       coalesce(rn.nspname || '.' || rc.relname, ''),
+		       coalesce((SELECT array_agg(at.attname::text ORDER BY at.attnum) FROM pg_attribute at
+		                 WHERE at.attrelid = t.typrelid AND at.attnum > 0 AND NOT at.attisdropped), '{}'),
+		       coalesce((SELECT array_agg(format_type(at.atttypid, at.atttypmod) ORDER BY at.attnum) FROM pg_attribute at
+		                 WHERE at.attrelid = t.typrelid AND at.attnum > 0 AND NOT at.attisdropped), '{}')
 		FROM pg_proc p
 		JOIN pg_namespace n ON n.oid = p.pronamespace
 		JOIN pg_type t ON t.oid = p.prorettype
+		LEFT JOIN pg_class rc ON rc.oid = t.typrelid
+		LEFT JOIN pg_namespace rn ON rn.oid = rc.relnamespace
 		LEFT JOIN LATERAL unnest(coalesce(p.proallargtypes, p.proargtypes::oid[]),
 		                         coalesce(p.proargmodes, array_fill('i'::"char", ARRAY[p.pronargs::int])),
 		                         p.proargnames) WITH ORDINALITY AS a(typ, mode, name, ord) ON true
 		WHERE n.nspname = ANY($1) AND p.prokind = 'f'
-		GROUP BY p.oid, n.nspname, p.proname, t.typtype`, schemas)
+		GROUP BY p.oid, n.nspname, p.proname, t.typtype, t.typrelid, rn.nspname, rc.relname`, schemas)
 	if err != nil {
 		return nil, err
 	}
 	for rows.Next() {
 		f := &Function{}
-		if err := rows.Scan(&f.Schema, &f.Name, &f.ReturnsSet, &f.ReturnsRow, &f.ReturnsVoid, &f.Volatile, &f.NumDefaults,
-			&f.ArgNames, &f.ArgTypes); err != nil {
+		var outNames, outTypes, attNames, attTypes []string
+		var rel string
+		if err := rows.Scan(&f.Schema, &f.Name, &f.ReturnType, &f.ReturnsSet, &f.ReturnsRow, &f.ReturnsVoid, &f.Volatile, &f.NumDefaults,
+			&f.ArgNames, &f.ArgTypes, &outNames, &outTypes, &rel, &attNames, &attTypes); err != nil {
 			rows.Close()
 			return nil, err
+		}
+		switch {
+		case !f.ReturnsRow:
+		case s.Tables[rel] != nil:
+			f.Result = s.Tables[rel]
+		case len(attNames) > 0:
+			f.Result = resultTable(f, attNames, attTypes)
+		case len(outNames) > 0:
+			f.Result = resultTable(f, outNames, outTypes)
 		}
 		k := key(f.Schema, f.Name)
 		s.Functions[k] = append(s.Functions[k], f)
 	}
 	return s, rows.Err()
+}
+
+func (t *Table) addColumn(c Column) {
+	if t.byName == nil {
+		t.byName = map[string]*Column{}
+	}
+	t.Columns = append(t.Columns, &c)
+	t.byName[c.Name] = &c
+}
+
+// resultTable is the synthetic table of a function's result columns. An
+// unnamed OUT parameter is the column PostgreSQL calls columnN (N counts
+// the output columns).
+func resultTable(f *Function, names, types []string) *Table {
+	t := &Table{Schema: f.Schema, Name: f.Name, resultOf: f.Schema + "." + f.Name}
+	for i, n := range names {
+		if n == "" {
+			n = "column" + itoa(i+1)
+		}
+		t.addColumn(Column{Name: n, Type: types[i]})
+	}
+	return t
 }
 
 // closest returns up to three names at a small edit distance from name.

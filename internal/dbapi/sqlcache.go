@@ -40,7 +40,9 @@ func (c *sqlCache) put(k string, v []string) {
 // does not reproduce (filters on embedded relations, JSON paths, whose keys
 // are parameters too) are not cached: ok is false.
 func readShape(req *restRequest) (key string, ok bool) {
-	if len(req.embedConds) > 0 || len(req.embedPages) > 0 || strings.Contains(req.selectRaw, "->") || strings.Contains(req.orderRaw, "->") || hasJSONPath(req.conds) {
+	// RPC reads are not cached: their SQL depends on the arguments given
+	// and their first parameter is the arguments' JSON.
+	if req.fn != nil || len(req.embedConds) > 0 || len(req.embedPages) > 0 || strings.Contains(req.selectRaw, "->") || strings.Contains(req.orderRaw, "->") || hasJSONPath(req.conds) {
 		return "", false
 	}
 	var b strings.Builder

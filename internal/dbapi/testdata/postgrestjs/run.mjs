@@ -108,6 +108,42 @@ await step('rpc with GET',
   db.rpc('add_numbers', { a: 1, b: 1 }, { get: true }),
   (r) => r.data !== 2 && 'expected 2')
 
+await step('rpc select, order desc, limit',
+  db.rpc('books_by', { author_name: 'Ann' }).select('title').order('title', { ascending: false }).limit(1),
+  (r) => !eq(r.data, [{ title: 'Old Tales' }]) && 'wrong rows')
+
+await step('rpc eq filter on the result',
+  db.rpc('books_by', { author_name: 'Ann' }).select('id, title').eq('year', 2016),
+  (r) => !eq(r.data, [{ id: 2, title: 'Go in Practice' }]) && 'wrong rows')
+
+await step('rpc or, contains, order',
+  db.rpc('books_by', { author_name: 'Ann' }).select('id').or('year.lt.1990,tags.cs.{programming}').order('id', { ascending: false }),
+  (r) => !eq(r.data, [{ id: 2 }, { id: 1 }]) && 'wrong rows')
+
+await step('rpc count exact, range',
+  db.rpc('books_by', { author_name: 'Ann' }, { count: 'exact' }).select('id').order('id').range(1, 1),
+  (r) => (!eq(r.data, [{ id: 2 }]) || r.count !== 2) && 'wrong rows or count')
+
+await step('rpc embed, single',
+  db.rpc('books_by', { author_name: 'Ann' }).select('title, author:authors(name)').eq('id', 1).single(),
+  (r) => !eq(r.data, { title: 'Old Tales', author: { name: 'Ann' } }) && 'wrong object')
+
+await step('rpc GET: arguments and filters',
+  db.rpc('books_by', { author_name: 'Ann' }, { get: true }).select('id').in('id', [2, 3]),
+  (r) => !eq(r.data, [{ id: 2 }]) && 'wrong rows')
+
+await step('rpc RETURNS TABLE, gte, order',
+  db.rpc('book_years', { since: 2000 }).select('title').gte('year', 2020).order('year'),
+  (r) => !eq(r.data, [{ title: 'Going Further' }]) && 'wrong rows')
+
+// postgrest-js hands over Truss's error body as is: { error: { code, message, hint } }.
+const scalarSelect = await db.rpc('add_numbers', { a: 1, b: 2 }).select('x')
+if (scalarSelect.status !== 400 || scalarSelect.error?.error?.code !== 'invalid_query') {
+  console.error(`select on a scalar rpc: expected a 400 invalid_query, got ${scalarSelect.status} ${JSON.stringify(scalarSelect.error)}`)
+  process.exit(1)
+}
+out['rpc select on a scalar'] = { status: scalarSelect.status, error: scalarSelect.error }
+
 const bad = await db.from('nope').select('*')
 if (!bad.error || bad.status !== 404) {
   console.error(`unknown table: expected a 404 error, got ${bad.status} ${JSON.stringify(bad.error)}`)
