@@ -72,6 +72,7 @@ type Service struct {
 	schema     atomic.Pointer[Schema]
 	reloadMu   sync.Mutex
 	lastReload time.Time
+	loads      atomic.Int64 // catalog reads, for tests
 }
 
 // New returns the service. Connections open on first use, so Truss starts
@@ -211,12 +212,19 @@ func (s *Service) ensureLogin(ctx context.Context, api *pgxpool.Pool, pw string)
 	return lastErr
 }
 
-// Schema returns the cache, loading it on first use.
+// Schema returns the cache, loading it on first use. Requests arriving
+// together before it exists wait for one load instead of each reading the
+// catalog in turn.
 func (s *Service) Schema(ctx context.Context) (*Schema, error) {
 	if sc := s.schema.Load(); sc != nil {
 		return sc, nil
 	}
-	return s.reload(ctx, true)
+	s.reloadMu.Lock()
+	defer s.reloadMu.Unlock()
+	if sc := s.schema.Load(); sc != nil {
+		return sc, nil
+	}
+	return s.load(ctx)
 }
 
 // reload reads the catalog again. A forced reload (a notification) runs at
@@ -240,6 +248,11 @@ func (s *Service) reload(ctx context.Context, force bool, since ...time.Time) (*
 			}
 		}
 	}
+	return s.load(ctx)
+}
+
+// load reads the catalog into the cache; reloadMu is held.
+func (s *Service) load(ctx context.Context) (*Schema, error) {
 	start := time.Now()
 	sc, err := LoadSchema(ctx, s.main, s.opts.Schemas)
 	if err != nil {
@@ -247,6 +260,7 @@ func (s *Service) reload(ctx context.Context, force bool, since ...time.Time) (*
 	}
 	s.schema.Store(sc)
 	s.lastReload = start
+	s.loads.Add(1)
 	return sc, nil
 }
 
@@ -282,13 +296,15 @@ func (s *Service) listenOnce() error {
 		return err
 	}
 	defer conn.Close(context.Background())
+	listening := time.Now()
 	if _, err := conn.Exec(ctx, "LISTEN "+SchemaChannel+"; LISTEN "+apikey.NotifyChannel); err != nil {
 		return err
 	}
-	// Changes made while disconnected were missed: start from fresh state.
+	// Changes made while disconnected were missed: start from fresh state
+	// (a cache read since LISTEN began, as on first start, is fresh).
 	s.keys.InvalidateCache()
 	if s.schema.Load() != nil {
-		if _, err := s.reload(ctx, true); err != nil {
+		if _, err := s.reload(ctx, false, listening); err != nil {
 			return err
 		}
 	}
