@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -175,10 +174,4 @@ func TestBenchKetoBatchCheck(t *testing.T) {
 	if mb >= ms {
 		t.Errorf("a batch of 50 (%s) is not faster than 50 sequential checks (%s)", mb, ms)
 	}
-}
-
-func median(d []time.Duration) time.Duration {
-	s := slices.Clone(d)
-	slices.Sort(s)
-	return s[len(s)/2]
 }
