@@ -28,6 +28,9 @@ type builder struct {
 	selects []postgrest.SelectItem
 	used    map[string]bool
 	path    string // the embedding being built ("" = the root table)
+	// laterals are the LEFT JOIN LATERALs of spread relations (...rel())
+	// of the select list being built, for its FROM.
+	laterals []string
 }
 
 func (b *builder) param(v any) string {
@@ -250,14 +253,19 @@ func (b *builder) embed(alias string, t *Table, it postgrest.SelectItem, where *
 	if b.used != nil {
 		b.used[path] = true
 	}
+	if it.Embed.Spread && !rel.toOne {
+		return "", badRequest("invalid_query", "Only a many-to-one (or one-to-one) relation can be spread: "+it.Embed.Relation+" has many rows per "+t.Name+".",
+			"Embed it without ... to get its rows as an array.")
+	}
 	ca := b.newAlias()
 	var childWhere []string
-	var list string
+	var list, laterals string
 	if len(it.Embed.Items) > 0 {
-		parent := b.path
-		b.path = path
+		parent, outer := b.path, b.laterals
+		b.path, b.laterals = path, nil
 		list, err = b.selectList(ca, rel.child, it.Embed.Items, &childWhere)
-		b.path = parent
+		laterals = strings.Join(b.laterals, "")
+		b.path, b.laterals = parent, outer
 		if err != nil {
 			return "", err
 		}
@@ -278,13 +286,19 @@ func (b *builder) embed(alias string, t *Table, it postgrest.SelectItem, where *
 	if list == "" { // rel!inner() and embeds of only such: filter, output nothing
 		return "", nil
 	}
-	inner := "SELECT " + list + " FROM " + qt(rel.child) + " " + ca + " WHERE " + strings.Join(conds, " AND ")
+	inner := "SELECT " + list + " FROM " + qt(rel.child) + " " + ca + laterals + " WHERE " + strings.Join(conds, " AND ")
 	page, err := b.page(ca, rel, path)
 	if err != nil {
 		return "", err
 	}
 	inner += page
 	ea := b.newAlias()
+	if it.Embed.Spread {
+		// The relation's columns join the parent's: a lateral join of
+		// its one row (or none: NULLs), selected as ea.*.
+		b.laterals = append(b.laterals, " LEFT JOIN LATERAL ("+inner+" LIMIT 1) "+ea+" ON true")
+		return ea + ".*", nil
+	}
 	if rel.toOne {
 		return "(SELECT row_to_json(" + ea + ") FROM (" + inner + " LIMIT 1) " + ea + ") AS " + qi(out), nil
 	}

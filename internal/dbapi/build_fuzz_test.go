@@ -49,7 +49,8 @@ func FuzzBuildRead(f *testing.F) {
 		"select=id,c:comments!inner(text)&c.or=(text.eq.a,text.eq.b)&c.order=text&c.limit=1",
 		"or=(id.eq.1,and(views.gt.2,title.like.*x*))&not.views=in.(1,2)", "select=id,authors(name)&authors=not.is.null",
 		"data->>k=eq.1&select=data->a->>b&order=data->>k.asc.nullsfirst", "title=fts(english).cat&views=gt(any).{1,2}",
-		"select=id,views::text,heading:title&offset=3&limit=0", "id=eq.1&offset=1", "select=x", "order=nope", "comments.limit=-1",
+		"select=id,views::text,heading:title&offset=3&limit=0", "select=id,...authors!inner(a:name)&authors.name=eq.x",
+		"select=id,comments(id,...posts(title))", "id=eq.1&offset=1", "select=x", "order=nope", "comments.limit=-1",
 	} {
 		f.Add(q, false)
 		f.Add(q, true)

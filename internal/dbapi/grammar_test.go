@@ -382,3 +382,51 @@ func (e *env) wantBadReads(t *testing.T, key, table string, cases map[string]str
 		}
 	}
 }
+
+// TestSpread: ...authors(name) puts the author's columns into each post
+// (NULL without an author); with !inner posts without one go; nested
+// spreads and spreads inside embeddings work; one-to-many cannot be spread.
+func TestSpread(t *testing.T) {
+	e := newEnv(t, nil)
+	e.fixture()
+	e.exec(`CREATE TABLE countries (id int PRIMARY KEY, name text NOT NULL);
+		INSERT INTO countries VALUES (1, 'UK');
+		ALTER TABLE authors ADD COLUMN country_id int REFERENCES countries(id);
+		UPDATE authors SET country_id = 1 WHERE id = 1;`)
+	_, sk := e.tenantKey(apikey.ServiceRole)
+	var rows []map[string]any
+	e.must(200, "GET", "/v1/db/posts?select=id,...authors(author:name,...countries(country:name))&order=id", sk, nil).json(t, &rows)
+	want := []map[string]any{
+		{"id": 1.0, "author": "Ada", "country": "UK"},
+		{"id": 2.0, "author": "Ada", "country": "UK"},
+		{"id": 3.0, "author": "Grace", "country": nil},
+		{"id": 4.0, "author": nil, "country": nil},
+	}
+	if !reflect.DeepEqual(rows, want) {
+		t.Errorf("spread:\ngot  %v\nwant %v", rows, want)
+	}
+	r := e.must(200, "GET", "/v1/db/posts?select=id,...authors!inner(author:name)&authors.name=eq.Grace", sk, nil, "Prefer", "count=exact")
+	rows = nil
+	r.json(t, &rows)
+	if !reflect.DeepEqual(rows, []map[string]any{{"id": 3.0, "author": "Grace"}}) || r.header.Get("Content-Range") != "0-0/1" {
+		t.Errorf("spread !inner with a filter: %v %s", rows, r.header.Get("Content-Range"))
+	}
+	// Inside a one-to-many embedding: each post of the author carries its author's name.
+	var authors []struct {
+		Posts []map[string]any `json:"posts"`
+	}
+	e.must(200, "GET", "/v1/db/authors?select=posts(id,...authors(by:name))&id=eq.2", sk, nil).json(t, &authors)
+	if len(authors) != 1 || !reflect.DeepEqual(authors[0].Posts, []map[string]any{{"id": 3.0, "by": "Grace"}}) {
+		t.Errorf("spread inside an embedding: %+v", authors)
+	}
+	e.wantBadReads(t, sk, "posts", map[string]string{
+		"select=id,...comments(text)":  "invalid_query",
+		"select=id,...title":           "invalid_query",
+		"select=id,x:...authors(name)": "invalid_query",
+		"select=id,...authors(nope)":   "column_not_found",
+	})
+	e.wantBadReads(t, sk, "authors", map[string]string{"select=....posts(id)": "invalid_query"})
+	if r := e.do("POST", "/v1/db/posts?select=id,...authors(name)", sk, map[string]any{"title": "x"}, "Prefer", "return=representation"); r.status != 400 {
+		t.Errorf("spread in a write's select: %d %s", r.status, r.body)
+	}
+}

@@ -120,7 +120,7 @@ func (b *builder) readQuery(req *restRequest, from string) (string, error) {
 		return "", err
 	}
 	where = append([]string{filters}, where...)
-	sql := "SELECT " + list + " FROM " + from + " WHERE " + strings.Join(where, " AND ")
+	sql := "SELECT " + list + " FROM " + from + strings.Join(b.laterals, "") + " WHERE " + strings.Join(where, " AND ")
 	if len(req.order) > 0 {
 		ord, err := b.order(rootAlias, req.table, req.order)
 		if err != nil {

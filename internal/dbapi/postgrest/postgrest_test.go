@@ -193,7 +193,17 @@ func TestParseSelect(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("JSON paths: got %#v\nwant %#v", got, want)
 	}
-	for _, bad := range []string{"id,", "a:*", "id;drop table x", "rel(id", "rel!(id)", "x::", "a->", "a->b(id)", "a->b!inner(id)", "rel!a!b(id)", "(id)", "id)"} {
+	got, err = ParseSelect("id,...authors!inner(name,...countries(country:name))")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = []SelectItem{{Column: "id"}, {Embed: &Embed{Relation: "authors", Inner: true, Spread: true, Items: []SelectItem{{Column: "name"},
+		{Embed: &Embed{Relation: "countries", Spread: true, Items: []SelectItem{{Alias: "country", Column: "name"}}}}}}}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("spread: got %#v\nwant %#v", got, want)
+	}
+	for _, bad := range []string{"id,", "a:*", "id;drop table x", "rel(id", "rel!(id)", "x::", "a->", "a->b(id)", "a->b!inner(id)", "rel!a!b(id)", "(id)", "id)",
+		"...title", "a:...rel(id)", "...a:rel(id)", "....rel(id)", "...", "...*"} {
 		if _, err := ParseSelect(bad); err == nil {
 			t.Errorf("ParseSelect(%q) accepted", bad)
 		}

@@ -17,7 +17,10 @@ type Embed struct {
 	Relation string
 	Hint     string // a foreign key constraint name or column picking among several relations
 	Inner    bool   // !inner: drop parent rows without a match
-	Items    []SelectItem
+	// Spread (...rel(cols)) puts the relation's columns into the parent
+	// row instead of nesting them under the relation's name.
+	Spread bool
+	Items  []SelectItem
 }
 
 // ParseSelect parses select=, e.g. id,name,author:authors!inner(id,name),total::text.
@@ -74,6 +77,9 @@ func (p *scanner) selectItem(depth int) (SelectItem, error) {
 		it.Column = "*"
 		return it, nil
 	}
+	if strings.HasPrefix(p.s[p.i:], "...") {
+		return p.spreadItem(depth)
+	}
 	first, err := p.name("column or relation name")
 	if err != nil {
 		return it, err
@@ -125,6 +131,32 @@ func (p *scanner) selectItem(depth int) (SelectItem, error) {
 		return it, nil
 	}
 	it.Column = name
+	return p.cast(it)
+}
+
+// spreadItem parses ...rel(cols) (hints and !inner allowed, an alias not:
+// the columns are the parent's).
+func (p *scanner) spreadItem(depth int) (SelectItem, error) {
+	start := p.i
+	p.i += 3
+	if p.peek() == '.' {
+		return SelectItem{}, p.errf(start, "... spreads an embedded relation, e.g. ...authors(name)")
+	}
+	it, err := p.selectItem(depth)
+	if err != nil {
+		return it, err
+	}
+	if it.Embed == nil {
+		return it, p.errf(start, "... spreads an embedded relation, e.g. ...authors(name)")
+	}
+	if it.Alias != "" {
+		return it, p.errf(start, "a spread relation cannot have an alias (alias its columns instead)")
+	}
+	it.Embed.Spread = true
+	return it, nil
+}
+
+func (p *scanner) cast(it SelectItem) (SelectItem, error) {
 	if strings.HasPrefix(p.s[p.i:], "::") {
 		p.i += 2
 		castStart := p.i

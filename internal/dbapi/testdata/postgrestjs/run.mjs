@@ -56,6 +56,10 @@ await step('embed null filter',
   db.from('authors').select('name, books(id)').not('books', 'is', null).lt('books.year', 2000).order('id'),
   (r) => !eq(r.data, [{ name: 'Ann', books: [{ id: 1 }] }]) && 'wrong rows')
 
+await step('spread a many-to-one relation',
+  db.from('books').select('id, ...authors(author:name)').order('id'),
+  (r) => !eq(r.data, [{ id: 1, author: 'Ann' }, { id: 2, author: 'Ann' }, { id: 3, author: 'Bob' }]) && 'wrong rows')
+
 await step('embed !inner',
   db.from('books').select('id, authors!inner(name)').eq('author_id', 2),
   (r) => !eq(r.data, [{ id: 3, authors: { name: 'Bob' } }]) && 'wrong rows')
