@@ -53,9 +53,10 @@ type Sessions interface {
 type HandlerFunc = func(w http.ResponseWriter, r *http.Request) error
 
 // presented returns the key a request carries: the apikey or x-api-key
-// header, or a Bearer token that is a Truss key.
+// header, or a Bearer token that is a Truss key. (Header names are given
+// in canonical form: Get must otherwise build that form on every call.)
 func presented(r *http.Request) string {
-	if k := r.Header.Get("apikey"); k != "" {
+	if k := r.Header.Get("Apikey"); k != "" {
 		return strings.TrimSpace(k)
 	}
 	if k := r.Header.Get("X-Api-Key"); k != "" {
