@@ -130,7 +130,8 @@ func TestDemoIsReadOnlyAndSeparate(t *testing.T) {
 // the check playground answers allowed and denied from them (POST
 // /demo/api/keto/check is the one POST the demo answers: a check reads),
 // and adding a tuple is refused with the demo notice; the OAuth2 clients,
-// the email settings and outbox and the visitor's sessions are listed.
+// the API keys (rotating one is refused, no secret is shown), the email
+// settings and outbox and the visitor's sessions are listed.
 func TestDemoShowsEverySection(t *testing.T) {
 	st := startTruss(t, nil)
 	b := newBrowser(t, st.base)
@@ -210,6 +211,32 @@ func TestDemoShowsEverySection(t *testing.T) {
 	b.eval(`fetch('/demo/api/hydra/clients', {credentials: 'include'}).then(r => r.json()).then(b => b.clients.length === 0 || b.clients.some(c => 'client_secret' in c))`, &hasSecret)
 	if hasSecret {
 		t.Errorf("the demo lists no clients, or a client_secret")
+	}
+
+	// API keys: listed (prefixes only); rotating one is refused, no secret shown.
+	b.click("API keys")
+	b.waitPath("/demo/keys")
+	active := `tr[data-testid=key-row][data-label="Acme web app"][data-status=active]`
+	b.do("seeded keys", waitSelector(active))
+	b.do("revoked key", waitSelector(`tr[data-testid=key-row][data-label=Prototype][data-status=revoked]`))
+	b.waitText("Billing worker")
+	b.waitText("truss_sk_H4RW7B…")
+	b.do("rotate", clickIn(active, "Rotate"))
+	b.do("yes, rotate", clickIn(active, "Yes, rotate"))
+	b.do("read-only notice", waitSelector(`[data-error-code=demo_read_only]`))
+	b.waitText("This is a read-only demo")
+	b.screenshot("demo-keys-write-blocked")
+	var keysProbe struct {
+		Secret bool `json:"secret"`
+		Create int  `json:"create"`
+	}
+	b.eval(`(async () => {
+		const l = await (await fetch('/demo/api/keys', {credentials: 'include'})).json();
+		const c = await fetch('/demo/api/keys', {method: 'POST', credentials: 'include', headers: {'Content-Type': 'application/json'}, body: '{"key_type":"anon"}'});
+		return {secret: !!document.querySelector('[data-testid=key-secret]') || l.keys.some(k => 'key' in k), create: c.status};
+	})()`, &keysProbe)
+	if keysProbe.Secret || keysProbe.Create != 403 {
+		t.Errorf("demo keys: %+v, want no secret anywhere and creating 403", keysProbe)
 	}
 
 	// Email: the SMTP settings (no password) and the outbox.

@@ -64,6 +64,8 @@ func (h *Handler) api(w http.ResponseWriter, r *http.Request, path string) error
 		return httpjson.Write(w, http.StatusOK, map[string]any{"versions": []any{}})
 	case path == "/hydra/clients":
 		return h.clients(w, r)
+	case path == "/keys":
+		return h.keys(w, r)
 	case path == "/settings/smtp":
 		return h.smtpSettings(w)
 	case path == "/email/outbox":
@@ -96,7 +98,7 @@ func (h *Handler) api(w http.ResponseWriter, r *http.Request, path string) error
 		}
 	}
 	return apierror.New(http.StatusNotFound, apierror.CodeNotFound, "The demo does not have this endpoint.").
-		WithHint("The demo shows accounts, users, permissions, OAuth2 clients, email and system health with example data.")
+		WithHint("The demo shows accounts, users, permissions, OAuth2 clients, API keys, email and system health with example data.")
 }
 
 // principal is the demo identity: an admin of the demo tenant, is_demo.

@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/trussdev/truss/internal/apikey"
 )
 
 func demoRequest(t *testing.T, h *Handler, method, path, body string) (int, map[string]any) {
@@ -66,6 +68,9 @@ func TestOnlyTheCheckMayPost(t *testing.T) {
 		{http.MethodPost, "/demo/api/keto/model/check"},
 		{http.MethodPut, "/demo/api/keto/check"},
 		{http.MethodPost, "/demo/api/hydra/clients"},
+		{http.MethodPost, "/demo/api/keys"},
+		{http.MethodDelete, "/demo/api/keys/5c0e7a31-6d2b-4f8e-9a14-0000000de701"},
+		{http.MethodPost, "/demo/api/keys/5c0e7a31-6d2b-4f8e-9a14-0000000de701/rotate"},
 		{http.MethodPost, "/demo/api/settings/smtp/test"},
 		{http.MethodPut, "/demo/api/settings/smtp"},
 		{http.MethodDelete, "/demo/api/auth/sessions"},
@@ -133,5 +138,27 @@ func TestClientsHaveNoSecret(t *testing.T) {
 		if strings.Contains(string(b), "secret\":") {
 			t.Errorf("a demo client carries a secret: %s", b)
 		}
+	}
+}
+
+// TestKeysHaveNoSecret: the demo's API keys are listed like GET /api/keys
+// (prefixes only, never a key), with an active and a revoked one.
+func TestKeysHaveNoSecret(t *testing.T) {
+	h := New(Options{})
+	keys := h.seedKeys("t")
+	active, revoked := 0, 0
+	for _, k := range keys {
+		b, _ := json.Marshal(k)
+		if strings.Contains(string(b), `"key":`) || len(k.Prefix) != len(apikey.PrefixAnon)+6 {
+			t.Errorf("a demo key carries a secret or a full key: %s", b)
+		}
+		if k.RevokedAt == nil {
+			active++
+		} else {
+			revoked++
+		}
+	}
+	if active == 0 || revoked == 0 {
+		t.Errorf("the demo keys are %d active and %d revoked, want some of each", active, revoked)
 	}
 }

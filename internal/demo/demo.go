@@ -31,7 +31,8 @@
 // owner 00000000-0000-0000-0000-00000000de70, which is no Kratos identity)
 // with its owner in tenant_members, created on first use. Its example users,
 // sessions and sign-ins (seed.go), organizations, projects and permission
-// tuples (keto.go), OAuth2 clients, SMTP settings and outbox (sections.go)
+// tuples (keto.go), OAuth2 clients, API keys, SMTP settings and outbox
+// (sections.go)
 // are static data; the demo needs no Kratos identity and calls neither Keto
 // nor Hydra, so it works (and leaks nothing) with any of them.
 package demo

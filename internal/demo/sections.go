@@ -5,14 +5,16 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/trussdev/truss/internal/apikey"
 	"github.com/trussdev/truss/internal/httpjson"
 )
 
-// The demo's OAuth2 clients, email (SMTP settings and outbox) and the demo
-// visitor's own sessions: static example data in the shapes of
-// internal/oauth2, internal/email and internal/auth's endpoints. No secret
-// is ever part of it: the clients carry no client_secret and the SMTP
-// settings have no password.
+// The demo's OAuth2 clients, API keys, email (SMTP settings and outbox) and
+// the demo visitor's own sessions: static example data in the shapes of
+// internal/oauth2, internal/apikey, internal/email and internal/auth's
+// endpoints. No secret is ever part of it: the clients carry no
+// client_secret, the API keys are listed (prefix only) as GET /api/keys
+// lists them, and the SMTP settings have no password.
 
 // seedClient is Hydra's client JSON (the fields the dashboard shows and a
 // few more), without client_secret.
@@ -59,6 +61,37 @@ func (h *Handler) clients(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return httpjson.Write(w, http.StatusOK, map[string]any{"clients": h.seedClients(tid)})
+}
+
+// seedKeys are the demo tenant's API keys as GET /api/keys lists them,
+// newest first: an anon key that replaced a rotated one, a service_role
+// key, and a revoked key that was never used. The prefixes belong to no key.
+func (h *Handler) seedKeys(tenantID string) []apikey.Key {
+	now := h.opts.Now().UTC().Truncate(time.Second)
+	at := func(d time.Duration) *time.Time { t := now.Add(-d); return &t }
+	day := 24 * time.Hour
+	owner := IdentityID
+	rotated := "5c0e7a31-6d2b-4f8e-9a14-0000000de702"
+	return []apikey.Key{
+		{ID: "5c0e7a31-6d2b-4f8e-9a14-0000000de701", TenantID: tenantID, KeyType: apikey.Anon, Label: "Acme web app",
+			Prefix: apikey.PrefixAnon + "Q7XK2M", CreatedBy: &owner, CreatedAt: *at(5 * day), LastUsedAt: at(3 * time.Minute),
+			RotatedFrom: &rotated},
+		{ID: "5c0e7a31-6d2b-4f8e-9a14-0000000de703", TenantID: tenantID, KeyType: apikey.ServiceRole, Label: "Billing worker",
+			Prefix: apikey.PrefixService + "H4RW7B", CreatedBy: &owner, CreatedAt: *at(12 * day), LastUsedAt: at(time.Hour)},
+		{ID: rotated, TenantID: tenantID, KeyType: apikey.Anon, Label: "Acme web app",
+			Prefix: apikey.PrefixAnon + "M2DQ6T", CreatedBy: &owner, CreatedAt: *at(40 * day), LastUsedAt: at(5 * day),
+			RevokedAt: at(5 * day)},
+		{ID: "5c0e7a31-6d2b-4f8e-9a14-0000000de704", TenantID: tenantID, KeyType: apikey.Anon, Label: "Prototype",
+			Prefix: apikey.PrefixAnon + "Z3NB5P", CreatedBy: &owner, CreatedAt: *at(60 * day), RevokedAt: at(45 * day)},
+	}
+}
+
+func (h *Handler) keys(w http.ResponseWriter, r *http.Request) error {
+	tid, err := h.tenantID(r.Context())
+	if err != nil {
+		return err
+	}
+	return httpjson.Write(w, http.StatusOK, map[string]any{"keys": h.seedKeys(tid)})
 }
 
 // smtpSettings is internal/email's settings answer: example values, no

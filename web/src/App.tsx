@@ -25,6 +25,7 @@ const ModelScreen = lazy(() => permissions().then((m) => ({ default: m.ModelScre
 const EmailScreen = lazy(() => import('./sections/email').then((m) => ({ default: m.EmailScreen })))
 const SessionsScreen = lazy(() => import('./sections/sessions').then((m) => ({ default: m.SessionsScreen })))
 const SqlScreen = lazy(() => import('./sections/sql').then((m) => ({ default: m.SqlScreen })))
+const KeysScreen = lazy(() => import('./sections/keys').then((m) => ({ default: m.KeysScreen })))
 
 export function App() {
   return (
@@ -63,6 +64,7 @@ function Shell() {
             <NavLink to="/account">Account</NavLink>
             <NavLink to="/permissions">Permissions</NavLink>
             <NavLink to="/oauth2/clients">OAuth2</NavLink>
+            <NavLink to="/keys">API keys</NavLink>
             <NavLink to="/health">System health</NavLink>
             {principal.is_admin && <NavLink to="/admin/users">Users</NavLink>}
             {principal.is_admin && <NavLink to="/admin/email">Email</NavLink>}
@@ -144,6 +146,7 @@ function Routes({ isPublic }: { isPublic: boolean }) {
   if (path === '/permissions/model') return <ModelScreen />
   if (path === '/admin/email') return <EmailScreen />
   if (path === '/admin/sql') return <SqlScreen />
+  if (path === '/keys') return <KeysScreen />
   if (path === '/health') return <HealthScreen />
   if (path === '/admin/users') return <UsersScreen />
   const m = match('/admin/users/:id', path)
