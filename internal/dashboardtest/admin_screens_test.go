@@ -22,6 +22,16 @@ func (b *browser) selectOption(sel, value string) {
 	b.do("select "+value+" in "+sel, poll(js))
 }
 
+// signedInAdmin registers an admin (a unique address starting with
+// prefix) and returns a browser signed in as them at path, and the address.
+func (s stack) signedInAdmin(t *testing.T, prefix, path string) (*browser, string) {
+	email := uniqueEmail(prefix)
+	s.register(t, email, true)
+	b := newBrowser(t, s.base)
+	b.signIn(email, path)
+	return b, email
+}
+
 // signIn signs in on the dashboard's login page and waits for path.
 func (b *browser) signIn(email, path string) {
 	b.t.Helper()
@@ -104,10 +114,7 @@ func TestPermissionsPlayground(t *testing.T) {
 // outbox and its empty state render.
 func TestEmailTestSend(t *testing.T) {
 	st := startTruss(t, nil)
-	email := uniqueEmail("mailadmin")
-	st.register(t, email, true)
-	b := newBrowser(t, st.base)
-	b.signIn(email, "/admin/email")
+	b, email := st.signedInAdmin(t, "mailadmin", "/admin/email")
 	b.waitText("SMTP server")
 	b.do("settings", waitSelector(`[data-testid=smtp-source]`))
 	b.waitText("Settings from the environment")

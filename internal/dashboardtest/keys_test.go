@@ -76,10 +76,7 @@ func TestAPIKeys(t *testing.T) {
 		t.Fatalf("GET /v1/db/todos without a key: %d %s", code, body)
 	}
 
-	email := uniqueEmail("keysadmin")
-	st.register(t, email, true)
-	b := newBrowser(t, st.base)
-	b.signIn(email, "/account")
+	b, _ := st.signedInAdmin(t, "keysadmin", "/account")
 	b.click("API keys")
 	b.waitPath("/keys")
 	b.waitText("No API keys yet.")

@@ -36,10 +36,7 @@ func (b *browser) runSQL(sql string, keyboard bool, done string) {
 // and its column. A non-admin has no SQL link and no workbench.
 func TestSQLWorkbench(t *testing.T) {
 	st := startTruss(t, nil)
-	email := uniqueEmail("sqladmin")
-	st.register(t, email, true)
-	b := newBrowser(t, st.base)
-	b.signIn(email, "/account")
+	b, _ := st.signedInAdmin(t, "sqladmin", "/account")
 	b.click("SQL")
 	b.waitPath("/admin/sql")
 	b.do("editor", waitSelector(`#sql-editor`))
