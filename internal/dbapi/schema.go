@@ -18,6 +18,9 @@ type Schema struct {
 	// reads caches the SQL text of reads built against this schema; a
 	// reload makes a new Schema and so starts a new cache.
 	reads sqlCache
+	// ddlNotified: the event trigger truss_schema_change is there, so DDL
+	// reloads the cache through NOTIFY (see RetryStale).
+	ddlNotified bool
 }
 
 // Table is a table, view or materialized view.
@@ -77,8 +80,12 @@ func key(schema, name string) string { return schema + "." + name }
 // LoadSchema reads the catalog for the exposed schemas.
 func LoadSchema(ctx context.Context, q interface {
 	Query(context.Context, string, ...any) (pgx.Rows, error)
+	QueryRow(context.Context, string, ...any) pgx.Row
 }, schemas []string) (*Schema, error) {
 	s := &Schema{Tables: map[string]*Table{}, Functions: map[string][]*Function{}}
+	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_event_trigger WHERE evtname = 'truss_schema_change' AND evtenabled <> 'D')`).Scan(&s.ddlNotified); err != nil {
+		return nil, err
+	}
 	rows, err := q.Query(ctx, `
 		SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull
 		FROM pg_class c

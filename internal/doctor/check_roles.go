@@ -45,3 +45,29 @@ var rolesCheck = Check{
 		return []Result{c.result(OK, "roles "+strings.Join(apiRoles, ", ")+" exist; none can use schema truss_internal")}
 	},
 }
+
+var schemaEventsCheck = Check{
+	ID:    "database.schema_events",
+	Title: "Schema changes reach the /v1 schema cache",
+	Symptom: "After `ALTER TABLE` or `CREATE TABLE`, the database API is slow to see the change the first time it is " +
+		"named (up to a second), and other Truss instances keep the old schema until something asks for a new name.",
+	Fix: "Run `truss migrate up` once as a superuser: it creates the event trigger `truss_schema_change`, which makes " +
+		"every DDL statement reload the schema cache of every instance (`NOTIFY truss_schema`). Without one (managed " +
+		"databases without superuser), run `NOTIFY truss_schema;` after schema changes.",
+	Run: func(ctx context.Context, env *Env, c Check) []Result {
+		if env.Pool == nil {
+			return []Result{c.result(Warn, "no database connection: the event trigger was not checked")}
+		}
+		var enabled bool
+		err := env.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_event_trigger
+			WHERE evtname = 'truss_schema_change' AND evtenabled <> 'D')`).Scan(&enabled)
+		if err != nil {
+			return []Result{c.result(Warn, "reading pg_event_trigger: "+err.Error())}
+		}
+		if !enabled {
+			return []Result{c.result(Warn, "no enabled event trigger truss_schema_change: schema changes are noticed only "+
+				"when a request names something unknown, or on NOTIFY truss_schema")}
+		}
+		return []Result{c.result(OK, "event trigger truss_schema_change reloads the schema cache on DDL")}
+	},
+}

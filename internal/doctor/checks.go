@@ -15,6 +15,7 @@ var Checks = []Check{
 	smtpCheck,
 	databaseCheck,
 	rolesCheck,
+	schemaEventsCheck,
 	clockCheck,
 	secretsCheck,
 	demoCheck,

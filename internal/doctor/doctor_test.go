@@ -257,6 +257,18 @@ func TestRolesCheck(t *testing.T) {
 	expect(t, run(t, env, "database.roles"), "database.roles", doctor.Fail, "anon")
 }
 
+func TestSchemaEventsCheck(t *testing.T) {
+	t.Parallel()
+	env := envFor(t, nil)
+	env.Pool = testenv.Pool(t, env.Cfg) // migrated by a superuser: the event trigger exists
+	expect(t, run(t, env, "database.schema_events"), "database.schema_events", doctor.OK, "truss_schema_change")
+	// What a migration without a superuser leaves: no event trigger.
+	if _, err := env.Pool.Exec(context.Background(), "DROP EVENT TRIGGER truss_schema_change"); err != nil {
+		t.Fatal(err)
+	}
+	expect(t, run(t, env, "database.schema_events"), "database.schema_events", doctor.Warn, "NOTIFY truss_schema")
+}
+
 func TestOryPendingMigrations(t *testing.T) {
 	t.Parallel()
 	kenv := testenv.UnmigratedKratos(t).Env()

@@ -148,18 +148,21 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("POST /api/keys/{id}/rotate", h(s.auth.Require(s.keys.RotateHandler)))
 	v1 := func(fn HandlerFunc) http.Handler { return h(s.keys.Require(s.auth, fn)) }
 	v1Service := func(fn HandlerFunc) http.Handler { return h(s.keys.RequireService(s.auth, fn)) }
+	// /v1/db answers again after a schema reload when a request names a
+	// column or relation the schema cache does not know yet.
+	db := func(fn HandlerFunc) http.Handler { return v1(s.dbapi.RetryStale(fn)) }
 	mux.Handle("GET /v1/keys", v1Service(s.keys.V1List))
 	mux.Handle("POST /v1/keys", v1Service(s.keys.V1Create))
 	mux.Handle("DELETE /v1/keys/{id}", v1Service(s.keys.V1Revoke))
 	mux.Handle("POST /v1/keys/{id}/rotate", v1Service(s.keys.V1Rotate))
 	mux.Handle("POST /v1/sql", v1Service(s.dbapi.SQL))
 	mux.Handle("POST /v1/sql/transaction", v1Service(s.dbapi.Transaction))
-	mux.Handle("GET /v1/db/{table}", v1(s.dbapi.Read))
-	mux.Handle("POST /v1/db/{table}", v1(s.dbapi.Insert))
-	mux.Handle("PATCH /v1/db/{table}", v1(s.dbapi.Update))
-	mux.Handle("DELETE /v1/db/{table}", v1(s.dbapi.Delete))
-	mux.Handle("GET /v1/db/rpc/{function}", v1(s.dbapi.RPC))
-	mux.Handle("POST /v1/db/rpc/{function}", v1(s.dbapi.RPC))
+	mux.Handle("GET /v1/db/{table}", db(s.dbapi.Read))
+	mux.Handle("POST /v1/db/{table}", db(s.dbapi.Insert))
+	mux.Handle("PATCH /v1/db/{table}", db(s.dbapi.Update))
+	mux.Handle("DELETE /v1/db/{table}", db(s.dbapi.Delete))
+	mux.Handle("GET /v1/db/rpc/{function}", db(s.dbapi.RPC))
+	mux.Handle("POST /v1/db/rpc/{function}", db(s.dbapi.RPC))
 	mux.Handle("GET /v1/", h(s.dbapi.NotFound))
 
 	// internal/dbapi: SQL workbench (dashboard, admins)
