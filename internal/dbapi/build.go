@@ -68,12 +68,27 @@ func unknownColumn(t *Table, name string) *apierror.Error {
 		WithHint(hint).WithDetails(map[string]any{"table": t.Name, "column": name})
 }
 
-// col returns alias."column" for a column that exists.
+// col returns alias."column" for a column that exists, or the call of a
+// computed field with the row: "schema"."fn"(alias).
 func (b *builder) col(alias string, t *Table, name string) (string, error) {
-	if _, ok := t.Column(name); !ok {
-		return "", unknownColumn(t, name)
+	if _, ok := t.Column(name); ok {
+		return alias + "." + qi(name), nil
 	}
-	return alias + "." + qi(name), nil
+	if f := t.computed[name]; f != nil {
+		return f.Name + "(" + alias + ")", nil
+	}
+	return "", unknownColumn(t, name)
+}
+
+// colType is the SQL type of a column or computed field of t.
+func colType(t *Table, name string) string {
+	if c, ok := t.Column(name); ok {
+		return c.Type
+	}
+	if f := t.computed[name]; f != nil {
+		return f.Type
+	}
+	return ""
 }
 
 // ref returns alias."column" followed by its JSON path: keys and indexes
@@ -83,8 +98,8 @@ func (b *builder) ref(alias string, t *Table, name string, path []postgrest.JSON
 	if err != nil || len(path) == 0 {
 		return ref, err
 	}
-	if c, _ := t.Column(name); c.Type != "json" && c.Type != "jsonb" {
-		return "", badRequest("invalid_query", "Column "+quote(name)+" is "+c.Type+", not json or jsonb: it has no JSON path.", "")
+	if typ := colType(t, name); typ != "json" && typ != "jsonb" {
+		return "", badRequest("invalid_query", "Column "+quote(name)+" is "+typ+", not json or jsonb: it has no JSON path.", "")
 	}
 	for _, st := range path {
 		op := "->"

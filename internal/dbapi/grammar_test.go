@@ -430,3 +430,43 @@ func TestSpread(t *testing.T) {
 		t.Errorf("spread in a write's select: %d %s", r.status, r.body)
 	}
 }
+
+// TestComputedFields: a function of one argument of a table's row type is
+// a computed field of that table: it can be selected, filtered and ordered
+// on like a column, in embeddings and on function results too. A real
+// column of the same name wins; functions of unexposed schemas are not
+// fields.
+func TestComputedFields(t *testing.T) {
+	e := newEnv(t, nil)
+	e.fixture()
+	e.exec(`CREATE FUNCTION title_length(p posts) RETURNS int LANGUAGE sql STABLE AS 'SELECT length(p.title)';
+		CREATE FUNCTION shout(a authors) RETURNS text LANGUAGE sql STABLE AS 'SELECT upper(a.name) || ''!''';
+		CREATE FUNCTION title(p posts) RETURNS text LANGUAGE sql STABLE AS 'SELECT ''not the column''';
+		CREATE SCHEMA hidden;
+		CREATE FUNCTION hidden.secret(p posts) RETURNS text LANGUAGE sql STABLE AS 'SELECT ''no''';`)
+	_, sk := e.tenantKey(apikey.ServiceRole)
+	var rows []map[string]any
+	e.must(200, "GET", "/v1/db/posts?select=id,title,title_length,n:title_length,authors(shout)&title_length=gte.5&order=title_length.desc,id", sk, nil).json(t, &rows)
+	want := []map[string]any{
+		{"id": 4.0, "title": `O'Brien, the "quoted"`, "title_length": 21.0, "n": 21.0, "authors": nil},
+		{"id": 1.0, "title": "Hello", "title_length": 5.0, "n": 5.0, "authors": map[string]any{"shout": "ADA!"}},
+		{"id": 2.0, "title": "Draft", "title_length": 5.0, "n": 5.0, "authors": map[string]any{"shout": "ADA!"}},
+	}
+	if !reflect.DeepEqual(rows, want) {
+		t.Errorf("computed fields:\ngot  %v\nwant %v", rows, want)
+	}
+	rows = nil
+	e.must(200, "GET", "/v1/db/rpc/popular?min_views=20&select=id,title_length", sk, nil).json(t, &rows)
+	if !reflect.DeepEqual(rows, []map[string]any{{"id": 3.0, "title_length": 4.0}}) {
+		t.Errorf("computed field on a function's rows: %v", rows)
+	}
+	e.wantBadReads(t, sk, "posts", map[string]string{
+		"select=id,secret":            "column_not_found",
+		"select=id,title_length->>x":  "invalid_query",
+		"select=id&title_lenght=eq.5": "column_not_found",
+	})
+	// A write cannot set a computed field.
+	if r := e.do("POST", "/v1/db/posts", sk, map[string]any{"title": "x", "title_length": 1}); r.status != 400 || r.errCode(t) != "column_not_found" {
+		t.Errorf("insert into a computed field: %d %s", r.status, r.body)
+	}
+}

@@ -46,6 +46,7 @@ func TestPostgrestJS(t *testing.T) {
 		INSERT INTO books VALUES (1, 'Old Tales', 1, 1980, '{history}'), (2, 'Go in Practice', 1, 2016, '{go,programming}'),
 			(3, 'Going Further', 2, 2021, '{go}');
 		CREATE FUNCTION add_numbers(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT a + b';
+		CREATE FUNCTION shelf(b books) RETURNS text LANGUAGE sql STABLE AS 'SELECT upper(left(b.title, 1))';
 		CREATE FUNCTION books_by(author_name text) RETURNS SETOF books LANGUAGE sql STABLE AS
 			'SELECT b.* FROM books b JOIN authors a ON a.id = b.author_id WHERE a.name = author_name';
 		CREATE FUNCTION book_years(since int) RETURNS TABLE(title text, year int) LANGUAGE sql STABLE AS

@@ -28,6 +28,9 @@ type Table struct {
 	Schema, Name string
 	Columns      []*Column
 	byName       map[string]*Column
+	// computed are the table's computed fields: functions of one argument
+	// of the table's row type, read like columns (select=title,full_name).
+	computed map[string]*Column
 	PrimaryKey   []string
 	Out          []*ForeignKey // foreign keys of this table (many-to-one)
 	In           []*ForeignKey // foreign keys referencing it (one-to-many)
@@ -219,7 +222,51 @@ func LoadSchema(ctx context.Context, q interface {
 		k := key(f.Schema, f.Name)
 		s.Functions[k] = append(s.Functions[k], f)
 	}
-	return s, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return s, s.loadComputed(ctx, q, schemas)
+}
+
+// loadComputed finds the computed fields of the exposed tables: functions
+// of the exposed schemas with one argument, a table's row type, returning
+// one value. A real column of the same name wins.
+func (s *Schema) loadComputed(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, schemas []string) error {
+	rows, err := q.Query(ctx, `
+		SELECT n.nspname, p.proname, tn.nspname, c.relname, format_type(p.prorettype, NULL)
+		FROM pg_proc p
+		JOIN pg_namespace n ON n.oid = p.pronamespace
+		JOIN pg_type t ON t.oid = p.proargtypes[0]
+		JOIN pg_class c ON c.oid = t.typrelid
+		JOIN pg_namespace tn ON tn.oid = c.relnamespace
+		WHERE p.pronargs = 1 AND p.prokind = 'f' AND NOT p.proretset AND p.prorettype <> 'void'::regtype
+		  AND n.nspname = ANY($1) AND tn.nspname = ANY($1)
+		ORDER BY array_position($1, n.nspname::text) DESC, p.proname`, schemas)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var fs, fn, ts, tn, typ string
+		if err := rows.Scan(&fs, &fn, &ts, &tn, &typ); err != nil {
+			return err
+		}
+		t := s.Tables[key(ts, tn)]
+		if t == nil {
+			continue
+		}
+		if _, isColumn := t.byName[fn]; isColumn {
+			continue
+		}
+		if t.computed == nil {
+			t.computed = map[string]*Column{}
+		}
+		// Name carries the function, schema-qualified and quoted: catalog text.
+		t.computed[fn] = &Column{Name: pgxIdent(fs, fn), Type: typ}
+	}
+	return rows.Err()
 }
 
 func (t *Table) addColumn(c Column) {

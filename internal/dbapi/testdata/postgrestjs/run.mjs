@@ -60,6 +60,10 @@ await step('spread a many-to-one relation',
   db.from('books').select('id, ...authors(author:name)').order('id'),
   (r) => !eq(r.data, [{ id: 1, author: 'Ann' }, { id: 2, author: 'Ann' }, { id: 3, author: 'Bob' }]) && 'wrong rows')
 
+await step('computed field: select, filter, order',
+  db.from('books').select('id, shelf').eq('shelf', 'G').order('shelf').order('id', { ascending: false }),
+  (r) => !eq(r.data, [{ id: 3, shelf: 'G' }, { id: 2, shelf: 'G' }]) && 'wrong rows')
+
 await step('embed !inner',
   db.from('books').select('id, authors!inner(name)').eq('author_id', 2),
   (r) => !eq(r.data, [{ id: 3, authors: { name: 'Bob' } }]) && 'wrong rows')
