@@ -30,10 +30,10 @@ type Table struct {
 	byName       map[string]*Column
 	// computed are the table's computed fields: functions of one argument
 	// of the table's row type, read like columns (select=title,full_name).
-	computed map[string]*Column
-	PrimaryKey   []string
-	Out          []*ForeignKey // foreign keys of this table (many-to-one)
-	In           []*ForeignKey // foreign keys referencing it (one-to-many)
+	computed   map[string]*Column
+	PrimaryKey []string
+	Out        []*ForeignKey // foreign keys of this table (many-to-one)
+	In         []*ForeignKey // foreign keys referencing it (one-to-many)
 	// resultOf is set on the synthetic table of a function's result
 	// columns (RETURNS TABLE, OUT parameters, a composite type that is no
 	// exposed table): it names the function in errors and is never a FROM.
