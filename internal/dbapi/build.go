@@ -200,6 +200,19 @@ func (b *builder) resolve(t *Table, e *postgrest.Embed) (relation, error) {
 		}
 		found = append(found, relation{fk: fk, child: fk.From})
 	}
+	if len(found) > 1 {
+		// A table's own key wins over the same key inferred for a view
+		// (author_id(name) names the column both share).
+		var own []relation
+		for _, r := range found {
+			if !r.fk.viaView {
+				own = append(own, r)
+			}
+		}
+		if len(own) == 1 {
+			found = own
+		}
+	}
 	switch len(found) {
 	case 1:
 		return found[0], nil

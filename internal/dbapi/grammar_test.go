@@ -470,3 +470,43 @@ func TestComputedFields(t *testing.T) {
 		t.Errorf("insert into a computed field: %d %s", r.status, r.body)
 	}
 }
+
+// TestEmbeddingThroughViews: a view that shows a table's key columns under
+// their names gets the table's foreign keys, on either side (PostgREST's
+// inference); renamed key columns give no relation; the table's own key
+// still wins for author_id(...).
+func TestEmbeddingThroughViews(t *testing.T) {
+	e := newEnv(t, nil)
+	e.fixture()
+	e.exec(`CREATE VIEW public_posts AS SELECT id, title, author_id FROM posts WHERE published;
+		CREATE VIEW author_names AS SELECT id, name FROM authors;
+		CREATE VIEW renamed AS SELECT id, author_id AS writer FROM posts;
+		CREATE VIEW joined AS SELECT p.id, p.author_id, a.name FROM posts p JOIN authors a ON a.id = p.author_id;`)
+	_, sk := e.tenantKey(apikey.ServiceRole)
+	get := func(path string) []map[string]any {
+		t.Helper()
+		var rows []map[string]any
+		e.must(200, "GET", path, sk, nil).json(t, &rows)
+		return rows
+	}
+	check := func(name string, got, want []map[string]any) {
+		t.Helper()
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\ngot  %v\nwant %v", name, got, want)
+		}
+	}
+	ada, grace := map[string]any{"name": "Ada"}, map[string]any{"name": "Grace"}
+	check("view to table", get("/v1/db/public_posts?select=id,authors(name)&order=id"),
+		[]map[string]any{{"id": 1.0, "authors": ada}, {"id": 3.0, "authors": grace}, {"id": 4.0, "authors": nil}})
+	check("table to view", get("/v1/db/posts?select=id,author_names(name)&id=in.(2,3)&order=id"),
+		[]map[string]any{{"id": 2.0, "author_names": ada}, {"id": 3.0, "author_names": grace}})
+	check("view to view", get("/v1/db/public_posts?select=id,author_names(name)&id=eq.3"),
+		[]map[string]any{{"id": 3.0, "author_names": grace}})
+	check("one-to-many into a view", get("/v1/db/authors?select=name,public_posts(id)&order=id"),
+		[]map[string]any{{"name": "Ada", "public_posts": []any{map[string]any{"id": 1.0}}}, {"name": "Grace", "public_posts": []any{map[string]any{"id": 3.0}}}})
+	check("view over a join", get("/v1/db/joined?select=id,authors(name)&order=id&limit=1"),
+		[]map[string]any{{"id": 1.0, "authors": ada}})
+	check("the table's own key wins", get("/v1/db/posts?select=id,author_id(name)&id=eq.1"),
+		[]map[string]any{{"id": 1.0, "author_id": ada}})
+	e.wantBadReads(t, sk, "renamed", map[string]string{"select=id,authors(name)": "relation_not_found"})
+}

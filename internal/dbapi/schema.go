@@ -52,6 +52,9 @@ type ForeignKey struct {
 	From, To    *Table
 	FromColumns []string
 	ToColumns   []string
+	// viaView: inferred for a view that shows a table's key columns
+	// (inferViewKeys); the table's own key wins when both fit an embedding.
+	viaView bool
 }
 
 // Function is a function callable through /v1/db/rpc.
@@ -170,6 +173,9 @@ func LoadSchema(ctx context.Context, q interface {
 		to.In = append(to.In, fk)
 	}
 	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if err := s.inferViewKeys(ctx, q, schemas); err != nil {
 		return nil, err
 	}
 	// Besides the arguments, each function's result columns: its OUT,
@@ -333,4 +339,93 @@ func editDistance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// inferViewKeys gives views the foreign keys of the tables they show, as
+// PostgREST does, so select=*,authors(name) embeds through a view too. A
+// view column stands for a table column when it has the same name and the
+// view uses exactly one column of that name among its tables (pg_depend);
+// a foreign key is copied to a view (on either side, or both) when the
+// view shows all of its columns. Renamed or computed columns are not
+// followed: no relation is better than a wrong join.
+func (s *Schema) inferViewKeys(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, schemas []string) error {
+	rows, err := q.Query(ctx, `
+		SELECT DISTINCT vn.nspname, v.relname, tn.nspname, t.relname, a.attname
+		FROM pg_class v
+		JOIN pg_namespace vn ON vn.oid = v.relnamespace
+		JOIN pg_rewrite r ON r.ev_class = v.oid
+		JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid
+		                AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0
+		JOIN pg_class t ON t.oid = d.refobjid AND t.oid <> v.oid
+		JOIN pg_namespace tn ON tn.oid = t.relnamespace
+		JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid
+		WHERE v.relkind IN ('v', 'm') AND vn.nspname = ANY($1) AND tn.nspname = ANY($1)`, schemas)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	// uses[view][column] are the tables whose column of that name the view uses.
+	uses := map[*Table]map[string][]*Table{}
+	for rows.Next() {
+		var vs, vr, ts, tr, col string
+		if err := rows.Scan(&vs, &vr, &ts, &tr, &col); err != nil {
+			return err
+		}
+		v, t := s.Tables[key(vs, vr)], s.Tables[key(ts, tr)]
+		if v == nil || t == nil {
+			continue
+		}
+		if _, shown := v.byName[col]; !shown {
+			continue
+		}
+		if uses[v] == nil {
+			uses[v] = map[string][]*Table{}
+		}
+		uses[v][col] = append(uses[v][col], t)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	views := make([]*Table, 0, len(uses))
+	for v := range uses {
+		views = append(views, v)
+	}
+	slices.SortFunc(views, func(a, b *Table) int { return strings.Compare(key(a.Schema, a.Name), key(b.Schema, b.Name)) })
+	shows := func(v, t *Table, cols []string) bool {
+		for _, c := range cols {
+			if ts := uses[v][c]; len(ts) != 1 || ts[0] != t {
+				return false
+			}
+		}
+		return true
+	}
+	images := func(t *Table, cols []string) []*Table {
+		out := []*Table{t}
+		for _, v := range views {
+			if shows(v, t, cols) {
+				out = append(out, v)
+			}
+		}
+		return out
+	}
+	var keys []*ForeignKey
+	for _, t := range s.Tables {
+		keys = append(keys, t.Out...)
+	}
+	slices.SortFunc(keys, func(a, b *ForeignKey) int { return strings.Compare(a.Name, b.Name) })
+	for _, fk := range keys {
+		for _, from := range images(fk.From, fk.FromColumns) {
+			for _, to := range images(fk.To, fk.ToColumns) {
+				if from == fk.From && to == fk.To {
+					continue
+				}
+				vk := &ForeignKey{Name: fk.Name, From: from, To: to, FromColumns: fk.FromColumns, ToColumns: fk.ToColumns, viaView: true}
+				from.Out = append(from.Out, vk)
+				to.In = append(to.In, vk)
+			}
+		}
+	}
+	return nil
 }
