@@ -299,7 +299,14 @@ func (b *builder) embed(alias string, t *Table, it postgrest.SelectItem, where *
 		}
 	}
 	conds := append([]string{rel.join(alias, ca)}, childWhere...)
-	if len(filters) > 0 {
+	if len(filters) > 0 && list == "" && !it.Embed.Inner {
+		// rel() without !inner outputs nothing and filters nothing: check
+		// its filters, but leave no parameter the statement would not use.
+		scratch := *b
+		if _, err := scratch.conditions(ca, rel.child, filters); err != nil {
+			return "", err
+		}
+	} else if len(filters) > 0 {
 		f, err := b.conditions(ca, rel.child, filters)
 		if err != nil {
 			return "", err

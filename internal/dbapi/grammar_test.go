@@ -77,6 +77,11 @@ func TestEmbeddedFilters(t *testing.T) {
 		"select=id,a:authors(name)&authors.name=eq.Ada":          "invalid_query",
 		"select=id,authors(name)&authors.%22name%3Bdrop%22=eq.1": "column_not_found",
 	})
+	// rel() without !inner neither outputs nor filters: its filter is checked, then left out.
+	rows, _ = get("select=id,comments()&comments.text=eq.nice&order=id")
+	if len(rows) != 4 {
+		t.Errorf("comments() with a filter: %+v", rows)
+	}
 	// Writes refuse filters on embedded relations.
 	if r := e.do("DELETE", "/v1/db/posts?authors.name=eq.Ada", sk, nil); r.status != 400 {
 		t.Errorf("DELETE with an embedded filter: %d %s", r.status, r.body)

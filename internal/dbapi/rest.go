@@ -22,7 +22,8 @@ func (s *Service) Read(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var stmts []stmt
-	if shape, ok := readShape(req); ok {
+	var buf [256]byte
+	if shape, ok := appendShape(buf[:0], req); ok {
 		sqls, hit := req.sc.reads.get(shape)
 		if !hit {
 			built, err := buildRead(req)
@@ -32,7 +33,7 @@ func (s *Service) Read(w http.ResponseWriter, r *http.Request) error {
 			for _, st := range built {
 				sqls = append(sqls, st.sql)
 			}
-			req.sc.reads.put(shape, sqls)
+			req.sc.reads.put(string(shape), sqls)
 		}
 		args := condArgs(make([]any, 0, 4), req.conds)
 		stmts = make([]stmt, len(sqls))
@@ -77,8 +78,7 @@ func buildRead(req *restRequest) ([]stmt, error) {
 		return nil, err
 	}
 	out := []stmt{{sql: "SELECT coalesce(json_agg(_r), '[]')::text, count(*) FROM (" + sql + ") _r", args: b.args}}
-	_, cacheable := readShape(req)
-	if cacheable && !slices.Equal(b.args, condArgs(nil, req.conds)) {
+	if cacheable(req) && !slices.Equal(b.args, condArgs(nil, req.conds)) {
 		return nil, errArgsOrder
 	}
 	if req.prefer.count {
@@ -88,7 +88,7 @@ func buildRead(req *restRequest) ([]stmt, error) {
 			return nil, err
 		}
 		out = append(out, stmt{sql: "SELECT '', count(*) FROM " + from + " WHERE " + cw, args: cb.args})
-		if cacheable && !slices.Equal(cb.args, condArgs(nil, req.conds)) {
+		if cacheable(req) && !slices.Equal(cb.args, condArgs(nil, req.conds)) {
 			return nil, errArgsOrder
 		}
 	}

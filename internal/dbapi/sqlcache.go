@@ -20,9 +20,10 @@ type sqlCache struct {
 
 const maxSQLCached = 2000
 
-func (c *sqlCache) get(k string) ([]string, bool) {
+// get looks a shape up; the map index converts k without copying it.
+func (c *sqlCache) get(k []byte) ([]string, bool) {
 	c.mu.RLock()
-	v, ok := c.m[k]
+	v, ok := c.m[string(k)]
 	c.mu.RUnlock()
 	return v, ok
 }
@@ -36,30 +37,34 @@ func (c *sqlCache) put(k string, v []string) {
 	c.mu.Unlock()
 }
 
-// readShape is the cache key of a read. Reads whose parameters condArgs
+// appendShape appends the cache key of a read to b (a caller's stack
+// buffer, so that a hit allocates nothing). Reads whose parameters condArgs
 // does not reproduce (filters on embedded relations, JSON paths, whose keys
 // are parameters too) are not cached: ok is false.
-func readShape(req *restRequest) (key string, ok bool) {
-	// RPC reads are not cached: their SQL depends on the arguments given
-	// and their first parameter is the arguments' JSON.
-	if req.fn != nil || len(req.embedConds) > 0 || len(req.embedPages) > 0 || strings.Contains(req.selectRaw, "->") || strings.Contains(req.orderRaw, "->") || hasJSONPath(req.conds) {
-		return "", false
+func appendShape(b []byte, req *restRequest) (key []byte, ok bool) {
+	if !cacheable(req) {
+		return b, false
 	}
-	var b strings.Builder
-	b.Grow(64 + len(req.selectRaw) + len(req.orderRaw))
-	writeStr(&b, req.table.Schema)
-	writeStr(&b, req.table.Name)
-	writeStr(&b, req.selectRaw)
-	writeStr(&b, req.orderRaw)
-	b.WriteString(strconv.Itoa(req.limit))
-	b.WriteByte(',')
-	b.WriteString(strconv.Itoa(req.offset))
+	b = appendStr(b, req.table.Schema)
+	b = appendStr(b, req.table.Name)
+	b = appendStr(b, req.selectRaw)
+	b = appendStr(b, req.orderRaw)
+	b = strconv.AppendInt(b, int64(req.limit), 10)
+	b = append(b, ',')
+	b = strconv.AppendInt(b, int64(req.offset), 10)
 	if req.prefer.count {
-		b.WriteString(",c")
+		b = append(b, ",c"...)
 	}
-	b.WriteByte('|')
-	condShape(&b, req.conds)
-	return b.String(), true
+	b = append(b, '|')
+	return appendConds(b, req.conds), true
+}
+
+// cacheable reports whether a read's SQL may be cached by its shape. RPC
+// reads are not: their SQL depends on the arguments given and their first
+// parameter is the arguments' JSON.
+func cacheable(req *restRequest) bool {
+	return req.fn == nil && len(req.embedConds) == 0 && len(req.embedPages) == 0 && !strings.Contains(req.selectRaw, "->") &&
+		!strings.Contains(req.orderRaw, "->") && !hasJSONPath(req.conds)
 }
 
 func hasJSONPath(conds []postgrest.Condition) bool {
@@ -71,46 +76,47 @@ func hasJSONPath(conds []postgrest.Condition) bool {
 	return false
 }
 
-// writeStr writes a length-prefixed string, so no two inputs meet.
-func writeStr(b *strings.Builder, s string) {
-	b.WriteString(strconv.Itoa(len(s)))
-	b.WriteByte(':')
-	b.WriteString(s)
+// appendStr appends a length-prefixed string, so no two inputs meet.
+func appendStr(b []byte, s string) []byte {
+	b = strconv.AppendInt(b, int64(len(s)), 10)
+	b = append(b, ':')
+	return append(b, s...)
 }
 
-// condShape writes what of the conditions decides the SQL text: columns,
-// operators, modifiers and list lengths, never values.
-func condShape(b *strings.Builder, conds []postgrest.Condition) {
+// appendConds appends what of the conditions decides the SQL text:
+// columns, operators, modifiers and list lengths, never values.
+func appendConds(b []byte, conds []postgrest.Condition) []byte {
 	for _, c := range conds {
 		if f := c.Filter; f != nil {
-			b.WriteByte('f')
-			writeStr(b, f.Column)
+			b = append(b, 'f')
+			b = appendStr(b, f.Column)
 			if f.Negate {
-				b.WriteByte('!')
+				b = append(b, '!')
 			}
-			writeStr(b, string(f.Op))
-			writeStr(b, f.Quant)
+			b = appendStr(b, string(f.Op))
+			b = appendStr(b, f.Quant)
 			if f.FTSConfig != "" {
-				b.WriteByte('@')
+				b = append(b, '@')
 			}
 			if f.Op == postgrest.Is {
-				writeStr(b, f.Value) // is.null and is.true differ in SQL
+				b = appendStr(b, f.Value) // is.null and is.true differ in SQL
 			}
-			b.WriteString(strconv.Itoa(len(f.List)))
-			b.WriteByte(';')
+			b = strconv.AppendInt(b, int64(len(f.List)), 10)
+			b = append(b, ';')
 			continue
 		}
 		l := c.Logic
-		b.WriteByte('(')
+		b = append(b, '(')
 		if l.Or {
-			b.WriteByte('|')
+			b = append(b, '|')
 		}
 		if l.Negate {
-			b.WriteByte('!')
+			b = append(b, '!')
 		}
-		condShape(b, l.Children)
-		b.WriteByte(')')
+		b = appendConds(b, l.Children)
+		b = append(b, ')')
 	}
+	return b
 }
 
 // condArgs returns the parameters of conditions in the order
