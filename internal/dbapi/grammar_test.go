@@ -515,3 +515,31 @@ func TestEmbeddingThroughViews(t *testing.T) {
 		[]map[string]any{{"id": 1.0, "author_id": ada}})
 	e.wantBadReads(t, sk, "renamed", map[string]string{"select=id,authors(name)": "relation_not_found"})
 }
+
+// TestCSV: Accept: text/csv answers a read as CSV (a header of the column
+// names, then one line a row: values quoted where needed, NULL empty);
+// writes and RPC refuse it with 406.
+func TestCSV(t *testing.T) {
+	e := newEnv(t, nil)
+	e.fixture()
+	_, sk := e.tenantKey(apikey.ServiceRole)
+	r := e.must(200, "GET", "/v1/db/posts?select=id,title,views,tags&order=id", sk, nil, "Accept", "text/csv")
+	want := "id,title,views,tags\n" +
+		"1,Hello,10,\"{go,sql}\"\n" +
+		"2,Draft,,{go}\n" +
+		"3,Dogs,30,{pets}\n" +
+		`4,"O'Brien, the ""quoted""",5,{}`
+	if got := string(r.body); got != want || r.header.Get("Content-Type") != "text/csv; charset=utf-8" || r.header.Get("Content-Range") != "0-3/*" {
+		t.Errorf("csv:\n%s\nwant\n%s\n(%s, %s)", got, want, r.header.Get("Content-Type"), r.header.Get("Content-Range"))
+	}
+	if r := e.must(200, "GET", "/v1/db/posts?select=id&id=eq.99", sk, nil, "Accept", "text/csv"); string(r.body) != "\n" {
+		t.Errorf("csv of no rows: %q", r.body)
+	}
+	for _, c := range []struct{ method, path string }{
+		{"POST", "/v1/db/posts"}, {"GET", "/v1/db/rpc/popular?min_views=1"},
+	} {
+		if r := e.do(c.method, c.path, sk, map[string]any{"title": "x"}, "Accept", "text/csv"); r.status != 406 || r.errCode(t) != "csv_reads_only" {
+			t.Errorf("%s %s with text/csv: %d %s", c.method, c.path, r.status, r.body)
+		}
+	}
+}

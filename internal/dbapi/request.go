@@ -41,6 +41,7 @@ type restRequest struct {
 	onConflict []string
 	columns    []string
 	object     bool // Accept: application/vnd.pgrst.object+json
+	csv        bool // Accept: text/csv (table reads)
 }
 
 type prefer struct {
@@ -144,6 +145,9 @@ func (s *Service) parseRest(r *http.Request) (*restRequest, error) {
 	if err := req.parseQuery(r, q, func(k string) bool { return reserved[k] }, read, s.opts.MaxRows); err != nil {
 		return nil, err
 	}
+	if req.csv && !read {
+		return nil, errCSVReadsOnly()
+	}
 	if len(req.embedConds) > 0 && !read {
 		return nil, badRequest("invalid_query", "Filters on embedded relations apply to reads only.",
 			"Filter the table's own columns, or read first and write by primary key.")
@@ -210,7 +214,9 @@ func (req *restRequest) parseQuery(r *http.Request, q url.Values, skip func(stri
 	if err := req.parseRange(r, q, maxRows, rangeHeader); err != nil {
 		return err
 	}
-	req.object = strings.Contains(r.Header.Get("Accept"), "application/vnd.pgrst.object+json")
+	accept := r.Header.Get("Accept")
+	req.object = strings.Contains(accept, "application/vnd.pgrst.object+json")
+	req.csv = strings.Contains(accept, "text/csv")
 	return nil
 }
 
@@ -262,6 +268,12 @@ func (req *restRequest) addEmbedPage(path, param, v string) error {
 		p.offset = n
 	}
 	return nil
+}
+
+// errCSVReadsOnly refuses Accept: text/csv where Truss answers JSON only.
+func errCSVReadsOnly() error {
+	return apierror.New(http.StatusNotAcceptable, "csv_reads_only", "CSV answers are given for reads of tables and views only.").
+		WithHint("Ask for application/json (drop .csv() or the text/csv Accept header).")
 }
 
 // addCond files a condition under the table itself or under the embedded

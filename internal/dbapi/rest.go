@@ -54,6 +54,16 @@ func (s *Service) Read(w http.ResponseWriter, r *http.Request) error {
 	return writeRead(w, r, req, res[0], total)
 }
 
+// csvBody turns a read into CSV, as PostgREST writes it: a header line of
+// the column names (of the first row: none without rows), then each row as
+// PostgreSQL's text form of the record without its parentheses (values
+// separated by commas, quoted with "" where needed, NULL empty).
+func csvBody(rows string) string {
+	return "WITH _r AS (" + rows + ") SELECT coalesce((SELECT string_agg(_k, ',') FROM " +
+		"json_object_keys((SELECT row_to_json(_h) FROM _r _h LIMIT 1)) _k), '') || chr(10) || " +
+		"coalesce(string_agg(substring(_r::text, 2, length(_r::text) - 2), chr(10)), ''), count(*) FROM _r"
+}
+
 // writeRead answers a read: 206 when a range leaves rows out of the total
 // (-1: not counted), Content-Range, Preference-Applied and the rows.
 func writeRead(w http.ResponseWriter, r *http.Request, req *restRequest, res pipeResult, total int64) error {
@@ -64,6 +74,16 @@ func writeRead(w http.ResponseWriter, r *http.Request, req *restRequest, res pip
 	setRange(w, req.offset, res.n, total)
 	if len(req.prefer.applied) > 0 {
 		w.Header().Set("Preference-Applied", strings.Join(req.prefer.applied, ", "))
+	}
+	if req.csv && !req.object && req.fn == nil {
+		w.Header()["Content-Type"] = []string{"text/csv; charset=utf-8"}
+		w.Header()["Cache-Control"] = []string{"no-store"}
+		w.WriteHeader(status)
+		if r.Method == http.MethodHead {
+			return nil
+		}
+		_, err := w.Write(res.body)
+		return err
 	}
 	return writeBody(w, r, status, res, req.object)
 }
@@ -77,7 +97,11 @@ func buildRead(req *restRequest) ([]stmt, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := []stmt{{sql: "SELECT coalesce(json_agg(_r), '[]')::text, count(*) FROM (" + sql + ") _r", args: b.args}}
+	body := "SELECT coalesce(json_agg(_r), '[]')::text, count(*) FROM (" + sql + ") _r"
+	if req.csv {
+		body = csvBody(sql)
+	}
+	out := []stmt{{sql: body, args: b.args}}
 	if cacheable(req) && !slices.Equal(b.args, condArgs(nil, req.conds)) {
 		return nil, errArgsOrder
 	}

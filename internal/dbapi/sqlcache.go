@@ -55,6 +55,9 @@ func appendShape(b []byte, req *restRequest) (key []byte, ok bool) {
 	if req.prefer.count {
 		b = append(b, ",c"...)
 	}
+	if req.csv {
+		b = append(b, ",csv"...)
+	}
 	b = append(b, '|')
 	return appendConds(b, req.conds), true
 }

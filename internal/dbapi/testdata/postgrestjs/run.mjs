@@ -64,6 +64,10 @@ await step('computed field: select, filter, order',
   db.from('books').select('id, shelf').eq('shelf', 'G').order('shelf').order('id', { ascending: false }),
   (r) => !eq(r.data, [{ id: 3, shelf: 'G' }, { id: 2, shelf: 'G' }]) && 'wrong rows')
 
+await step('csv',
+  db.from('books').select('id, title').lt('id', 3).order('id').csv(),
+  (r) => r.data !== 'id,title\n1,"Old Tales"\n2,"Go in Practice"' && 'wrong csv')
+
 await step('embed !inner',
   db.from('books').select('id, authors!inner(name)').eq('author_id', 2),
   (r) => !eq(r.data, [{ id: 3, authors: { name: 'Bob' } }]) && 'wrong rows')
