@@ -158,8 +158,10 @@ func runBatch(ctx context.Context, conn *pgx.Conn, setup [][]byte, stmts []stmt,
 		i := n - 1 // result 0 is the setup's
 		n++
 		if i < 0 || i >= len(stmts) || (execOnly != nil && execOnly[i]) {
-			tag, err := rr.Close()
-			if err == nil && i >= 0 && i < len(stmts) {
+			// A failure here is also the MultiResultReader's: its Close
+			// below returns it.
+			tag, cerr := rr.Close()
+			if cerr == nil && i >= 0 && i < len(stmts) {
 				out[i].affected = tag.RowsAffected()
 			}
 			continue
