@@ -24,6 +24,7 @@ func commands() []command {
 		{"dev", "Start the whole stack locally (PostgreSQL, Kratos, Keto, Hydra, Mailpit) and serve Truss on it.", runDev},
 		{"migrate", "Apply (up) or list (status) Truss's database migrations.", runMigrate},
 		{"doctor", "Diagnose this installation: cookies, CORS, proxy, Ory, SMTP, database, clock; each with its fix.", runDoctor},
+		{"gen", "Print the TypeScript types of the database API (gen types typescript) for supabase-js / postgrest-js.", runGen},
 		{"version", "Print the Truss version and the pinned Ory versions.", runVersion},
 	}
 }

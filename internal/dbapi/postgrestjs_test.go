@@ -13,13 +13,11 @@ import (
 	"github.com/trussdev/truss/internal/apikey"
 )
 
-// TestPostgrestJS runs @supabase/postgrest-js (pinned in
-// testdata/postgrestjs/package-lock.json) from Node against Truss: selects
-// with filters and embeds, count, single, insert and upsert with
-// return=representation, update, delete and RPC, with select, filters,
-// order, range, count and single on function results
-// (testdata/postgrestjs/run.mjs checks each answer). It installs the package with npm ci on first run.
-func TestPostgrestJS(t *testing.T) {
+// nodeDeps returns node and testdata/postgrestjs, with its npm packages
+// (@supabase/postgrest-js and typescript, pinned in package-lock.json)
+// installed by npm ci when missing.
+func nodeDeps(t *testing.T) (node, dir string) {
+	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
 		t.Fatal("node is not installed: this test runs @supabase/postgrest-js with Node.js (>= 20) and npm; install them (e.g. apt-get install nodejs npm)")
@@ -28,8 +26,11 @@ func TestPostgrestJS(t *testing.T) {
 	if err != nil {
 		t.Fatal("npm is not installed: this test installs @supabase/postgrest-js with npm ci; install npm")
 	}
-	dir, _ := filepath.Abs(filepath.Join("testdata", "postgrestjs"))
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@supabase", "postgrest-js", "package.json")); err != nil {
+	dir, _ = filepath.Abs(filepath.Join("testdata", "postgrestjs"))
+	for _, pkg := range []string{"@supabase/postgrest-js", "typescript"} {
+		if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json")); err == nil {
+			continue
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, npm, "ci", "--no-audit", "--no-fund", "--loglevel=error")
@@ -37,7 +38,19 @@ func TestPostgrestJS(t *testing.T) {
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("npm ci in %s: %v\n%s", dir, err, out)
 		}
+		break
 	}
+	return node, dir
+}
+
+// TestPostgrestJS runs @supabase/postgrest-js (pinned in
+// testdata/postgrestjs/package-lock.json) from Node against Truss: selects
+// with filters and embeds, count, single, insert and upsert with
+// return=representation, update, delete and RPC, with select, filters,
+// order, range, count and single on function results
+// (testdata/postgrestjs/run.mjs checks each answer). It installs the package with npm ci on first run.
+func TestPostgrestJS(t *testing.T) {
+	node, dir := nodeDeps(t)
 
 	e := newEnv(t, nil)
 	e.exec(`CREATE TABLE authors (id int PRIMARY KEY, name text NOT NULL);

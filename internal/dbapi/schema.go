@@ -18,14 +18,25 @@ type Schema struct {
 	// reads caches the SQL text of reads built against this schema; a
 	// reload makes a new Schema and so starts a new cache.
 	reads sqlCache
+	// Enums are the enum types of the exposed schemas by their name as
+	// format_type prints it in column types.
+	Enums map[string]*Enum
+
 	// ddlNotified: the event trigger truss_schema_change is there, so DDL
 	// reloads the cache through NOTIFY (see RetryStale).
 	ddlNotified bool
 }
 
+// Enum is an enum type and its labels in order.
+type Enum struct {
+	Schema, Name string
+	Labels       []string
+}
+
 // Table is a table, view or materialized view.
 type Table struct {
 	Schema, Name string
+	View         bool // a view or materialized view
 	Columns      []*Column
 	byName       map[string]*Column
 	// computed are the table's computed fields: functions of one argument
@@ -44,6 +55,8 @@ type Table struct {
 type Column struct {
 	Name, Type string
 	NotNull    bool
+	HasDefault bool // a default, an identity or a generated column: an insert may leave it out
+	Generated  bool // GENERATED ALWAYS AS (...) STORED: never written
 }
 
 // ForeignKey links From.Columns to To.Columns.
@@ -93,7 +106,8 @@ func LoadSchema(ctx context.Context, q interface {
 		return nil, err
 	}
 	rows, err := q.Query(ctx, `
-		SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull
+		SELECT n.nspname, c.relname, c.relkind IN ('v', 'm'), a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull,
+		       a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '', a.attgenerated <> ''
 		FROM pg_class c
 		JOIN pg_namespace n ON n.oid = c.relnamespace
 		JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
@@ -104,14 +118,15 @@ func LoadSchema(ctx context.Context, q interface {
 	}
 	for rows.Next() {
 		var sch, rel string
+		var view bool
 		var c Column
-		if err := rows.Scan(&sch, &rel, &c.Name, &c.Type, &c.NotNull); err != nil {
+		if err := rows.Scan(&sch, &rel, &view, &c.Name, &c.Type, &c.NotNull, &c.HasDefault, &c.Generated); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		t := s.Tables[key(sch, rel)]
 		if t == nil {
-			t = &Table{Schema: sch, Name: rel, byName: map[string]*Column{}}
+			t = &Table{Schema: sch, Name: rel, View: view, byName: map[string]*Column{}}
 			s.Tables[key(sch, rel)] = t
 		}
 		t.addColumn(c)
@@ -176,6 +191,9 @@ func LoadSchema(ctx context.Context, q interface {
 		return nil, err
 	}
 	if err := s.inferViewKeys(ctx, q, schemas); err != nil {
+		return nil, err
+	}
+	if err := s.loadEnums(ctx, q, schemas); err != nil {
 		return nil, err
 	}
 	// Besides the arguments, each function's result columns: its OUT,
@@ -428,4 +446,32 @@ func (s *Schema) inferViewKeys(ctx context.Context, q interface {
 		}
 	}
 	return nil
+}
+
+// loadEnums reads the enum types of the exposed schemas (for generated
+// client types).
+func (s *Schema) loadEnums(ctx context.Context, q interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, schemas []string) error {
+	rows, err := q.Query(ctx, `
+		SELECT n.nspname, t.typname, format_type(t.oid, NULL), array_agg(e.enumlabel::text ORDER BY e.enumsortorder)
+		FROM pg_type t
+		JOIN pg_namespace n ON n.oid = t.typnamespace
+		JOIN pg_enum e ON e.enumtypid = t.oid
+		WHERE n.nspname = ANY($1)
+		GROUP BY n.nspname, t.typname, t.oid`, schemas)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	s.Enums = map[string]*Enum{}
+	for rows.Next() {
+		var e Enum
+		var typ string
+		if err := rows.Scan(&e.Schema, &e.Name, &typ, &e.Labels); err != nil {
+			return err
+		}
+		s.Enums[typ] = &e
+	}
+	return rows.Err()
 }
