@@ -2,9 +2,12 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/trussdev/truss/internal/testenv"
 )
@@ -81,6 +84,27 @@ func TestMigrateUpAndStatus(t *testing.T) {
 	code, out, _ = runCLI("migrate", "status")
 	if code != 0 || strings.Contains(out, "pending") || !strings.Contains(out, "00001  applied") {
 		t.Fatalf("status after up: exit %d\n%s", code, out)
+	}
+}
+
+func TestGenTypesTypeScript(t *testing.T) {
+	url := testenv.NewDatabase(t)
+	t.Setenv("DATABASE_URL", url)
+	pool, err := pgxpool.New(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	if _, err := pool.Exec(context.Background(), `CREATE TABLE notes (id int PRIMARY KEY, body text)`); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI("gen", "types", "typescript")
+	if code != 0 || !strings.Contains(out, "export type Database = {") || !strings.Contains(out, "      notes: {") ||
+		!strings.Contains(out, "body: string | null") {
+		t.Fatalf("gen types typescript: exit %d\n%s%s", code, out, errOut)
+	}
+	if code, _, errOut := runCLI("gen", "types", "python"); code != 2 || !strings.Contains(errOut, "gen types typescript") {
+		t.Fatalf("an unknown language: exit %d, %s", code, errOut)
 	}
 }
 
