@@ -313,6 +313,10 @@ function HowToUse() {
 const apikey = '<key>' // an anon key in browsers; service_role only on servers
 const db = new PostgrestClient('${origin}/v1/db', { headers: { apikey } })
 const { data, error } = await db.from('todos').select('*')`}</pre>
+      <p className="small muted">
+        Typed queries: <code>truss gen types typescript &gt; database.types.ts</code>, then{' '}
+        <code>new PostgrestClient&lt;Database&gt;(…)</code>.
+      </p>
       <p className="small muted" style={{ marginBottom: 0 }}>
         <code>anon</code> sees only what you <code>GRANT</code> it and what row-level security policies allow; an anon key with a
         signed-in user's session token acts as <code>authenticated</code>.
