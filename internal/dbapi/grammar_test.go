@@ -3,6 +3,7 @@ package dbapi_test
 import (
 	"net/url"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -541,5 +542,48 @@ func TestCSV(t *testing.T) {
 		if r := e.do(c.method, c.path, sk, map[string]any{"title": "x"}, "Accept", "text/csv"); r.status != 406 || r.errCode(t) != "csv_reads_only" {
 			t.Errorf("%s %s with text/csv: %d %s", c.method, c.path, r.status, r.body)
 		}
+	}
+}
+
+// TestCountModes: Prefer: count=exact counts; count=planned answers the
+// planner's estimate (no scan of the rows); count=estimated counts exactly
+// up to DB_API_MAX_ROWS and estimates past it.
+func TestCountModes(t *testing.T) {
+	e := newEnv(t, map[string]string{"DB_API_MAX_ROWS": "100"})
+	e.exec(`CREATE TABLE big (id int PRIMARY KEY, g int NOT NULL);
+		INSERT INTO big SELECT i, i % 1000 FROM generate_series(1, 20000) i;
+		ANALYZE big;`)
+	_, sk := e.tenantKey(apikey.ServiceRole)
+	total := func(q, mode string) int {
+		t.Helper()
+		r := e.must(206, "GET", "/v1/db/big?select=id&limit=1&"+q, sk, nil, "Prefer", "count="+mode)
+		if got := r.header.Get("Preference-Applied"); got != "count="+mode {
+			t.Errorf("Preference-Applied %q, want count=%s", got, mode)
+		}
+		rng := r.header.Get("Content-Range")
+		_, after, _ := strings.Cut(rng, "/")
+		n, err := strconv.Atoi(after)
+		if err != nil {
+			t.Fatalf("Content-Range %q", rng)
+		}
+		return n
+	}
+	near := func(got, want int) bool { return got > want*8/10 && got < want*12/10 }
+	if n := total("g=lt.500", "exact"); n != 10000 {
+		t.Errorf("exact: %d, want 10000", n)
+	}
+	if n := total("g=lt.500", "planned"); !near(n, 10000) {
+		t.Errorf("planned: %d, want about 10000", n)
+	}
+	if n := total("g=lt.3", "estimated"); n != 60 {
+		t.Errorf("estimated under DB_API_MAX_ROWS: %d, want exactly 60", n)
+	}
+	if n := total("g=lt.500", "estimated"); !near(n, 10000) {
+		t.Errorf("estimated over DB_API_MAX_ROWS: %d, want about 10000", n)
+	}
+	// The estimate still honours the filters' parameters and the SQL cache
+	// keeps the modes apart.
+	if n := total("g=lt.3", "exact"); n != 60 {
+		t.Errorf("exact after estimated: %d", n)
 	}
 }

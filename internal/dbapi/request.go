@@ -40,6 +40,7 @@ type restRequest struct {
 	// onConflict and columns of writes
 	onConflict []string
 	columns    []string
+	maxRows    int  // DB_API_MAX_ROWS
 	object     bool // Accept: application/vnd.pgrst.object+json
 	csv        bool // Accept: text/csv (table reads)
 }
@@ -47,6 +48,7 @@ type restRequest struct {
 type prefer struct {
 	representation bool
 	count          bool
+	countMode      string // exact, planned (the planner's estimate) or estimated (exact up to DB_API_MAX_ROWS, then planned)
 	merge, ignore  bool
 	missingDefault bool // missing=default: keys a row lacks take the column default
 	applied        []string
@@ -60,7 +62,7 @@ func parsePrefer(h http.Header) prefer {
 			case "return=representation":
 				p.representation = true
 			case "count=exact", "count=planned", "count=estimated":
-				p.count = true
+				p.count, p.countMode = true, strings.TrimPrefix(tok, "count=")
 			case "resolution=merge-duplicates":
 				p.merge = true
 			case "resolution=ignore-duplicates":
@@ -167,7 +169,7 @@ func (s *Service) parseRest(r *http.Request) (*restRequest, error) {
 // rangeHeader), Prefer and Accept.
 func (req *restRequest) parseQuery(r *http.Request, q url.Values, skip func(string) bool, rangeHeader bool, maxRows int) error {
 	var err error
-	req.limit, req.prefer = DefaultLimit, parsePrefer(r.Header)
+	req.limit, req.prefer, req.maxRows = DefaultLimit, parsePrefer(r.Header), maxRows
 	req.selectRaw, req.orderRaw = q.Get("select"), q.Get("order")
 	if req.selects, err = postgrest.ParseSelect(req.selectRaw); err != nil {
 		return grammarError(err)

@@ -24,21 +24,21 @@ func (s *Service) Read(w http.ResponseWriter, r *http.Request) error {
 	var stmts []stmt
 	var buf [256]byte
 	if shape, ok := appendShape(buf[:0], req); ok {
-		sqls, hit := req.sc.reads.get(shape)
+		cached, hit := req.sc.reads.get(shape)
 		if !hit {
 			built, err := buildRead(req)
 			if err != nil {
 				return err
 			}
 			for _, st := range built {
-				sqls = append(sqls, st.sql)
+				cached = append(cached, stmt{sql: st.sql, plan: st.plan})
 			}
-			req.sc.reads.put(string(shape), sqls)
+			req.sc.reads.put(string(shape), cached)
 		}
 		args := condArgs(make([]any, 0, 4), req.conds)
-		stmts = make([]stmt, len(sqls))
-		for i, q := range sqls {
-			stmts[i] = stmt{sql: q, args: args}
+		stmts = make([]stmt, len(cached))
+		for i, st := range cached {
+			stmts[i] = stmt{sql: st.sql, args: args, plan: st.plan}
 		}
 	} else if stmts, err = buildRead(req); err != nil {
 		return err
@@ -47,11 +47,7 @@ func (s *Service) Read(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	total := int64(-1)
-	if req.prefer.count {
-		total = res[1].n
-	}
-	return writeRead(w, r, req, res[0], total)
+	return writeRead(w, r, req, res[0], countTotal(req, res))
 }
 
 // csvBody turns a read into CSV, as PostgREST writes it: a header line of
@@ -111,12 +107,36 @@ func buildRead(req *restRequest) ([]stmt, error) {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, stmt{sql: "SELECT '', count(*) FROM " + from + " WHERE " + cw, args: cb.args})
+		rows := "SELECT 1 FROM " + from + " WHERE " + cw
+		switch req.prefer.countMode {
+		case "planned":
+			out = append(out, stmt{sql: "EXPLAIN (FORMAT JSON) " + rows, args: cb.args, plan: true})
+		case "estimated":
+			// Counting stops one row past the cap; past it the planner's
+			// estimate answers (countTotal).
+			out = append(out, stmt{sql: "SELECT '', count(*) FROM (" + rows + " LIMIT " + itoa(req.maxRows+1) + ") _c", args: cb.args},
+				stmt{sql: "EXPLAIN (FORMAT JSON) " + rows, args: cb.args, plan: true})
+		default:
+			out = append(out, stmt{sql: "SELECT '', count(*) FROM " + from + " WHERE " + cw, args: cb.args})
+		}
 		if cacheable(req) && !slices.Equal(cb.args, condArgs(nil, req.conds)) {
 			return nil, errArgsOrder
 		}
 	}
 	return out, nil
+}
+
+// countTotal is the total of a read with Prefer: count from its results
+// (the read's first): exact, planned, or for estimated the exact count
+// unless it passed DB_API_MAX_ROWS, then the plan's estimate.
+func countTotal(req *restRequest, res []pipeResult) int64 {
+	if !req.prefer.count {
+		return -1
+	}
+	if req.prefer.countMode == "estimated" && res[1].n > int64(req.maxRows) {
+		return max(res[2].n, res[1].n)
+	}
+	return res[1].n
 }
 
 // readQuery is the SELECT of a read's rows from the source from, which

@@ -87,6 +87,9 @@ func itoa(n int) string { return strconv.Itoa(n) }
 type stmt struct {
 	sql  string
 	args []any
+	// plan: the statement is an EXPLAIN (FORMAT JSON); its result's n is
+	// the planner's row estimate (Prefer: count=planned).
+	plan bool
 }
 
 // pipelined runs setup and the statements in one round trip. Statements
@@ -166,6 +169,13 @@ func runBatch(ctx context.Context, conn *pgx.Conn, setup [][]byte, stmts []stmt,
 			}
 			continue
 		}
+		if stmts[i].plan {
+			out[i].n, err = planRows(rr)
+			if err != nil {
+				break
+			}
+			continue
+		}
 		rows := 0
 		for rr.NextRow() {
 			rows++
@@ -199,6 +209,29 @@ func runBatch(ctx context.Context, conn *pgx.Conn, setup [][]byte, stmts []stmt,
 		return nil, fmt.Errorf("dbapi: %d results for %d statements", n, len(stmts)+1)
 	}
 	return out, nil
+}
+
+// planRows reads the planner's row estimate of the top plan node from the
+// result of an EXPLAIN (FORMAT JSON).
+func planRows(rr *pgconn.ResultReader) (int64, error) {
+	var text []byte
+	for rr.NextRow() {
+		if v := rr.Values(); len(v) == 1 {
+			text = slices.Clone(v[0])
+		}
+	}
+	if _, err := rr.Close(); err != nil {
+		return 0, err
+	}
+	var plan []struct {
+		Plan struct {
+			Rows float64 `json:"Plan Rows"`
+		} `json:"Plan"`
+	}
+	if err := json.Unmarshal(text, &plan); err != nil || len(plan) != 1 {
+		return 0, fmt.Errorf("dbapi: unreadable EXPLAIN output %q: %v", text, err)
+	}
+	return int64(plan[0].Plan.Rows), nil
 }
 
 // prepared are the statements runBatch prepared on one connection. It is

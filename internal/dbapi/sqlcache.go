@@ -15,23 +15,23 @@ import (
 // It starts over when it reaches maxSQLCached entries.
 type sqlCache struct {
 	mu sync.RWMutex
-	m  map[string][]string
+	m  map[string][]stmt // the statements without their parameters
 }
 
 const maxSQLCached = 2000
 
 // get looks a shape up; the map index converts k without copying it.
-func (c *sqlCache) get(k []byte) ([]string, bool) {
+func (c *sqlCache) get(k []byte) ([]stmt, bool) {
 	c.mu.RLock()
 	v, ok := c.m[string(k)]
 	c.mu.RUnlock()
 	return v, ok
 }
 
-func (c *sqlCache) put(k string, v []string) {
+func (c *sqlCache) put(k string, v []stmt) {
 	c.mu.Lock()
 	if c.m == nil || len(c.m) >= maxSQLCached {
-		c.m = make(map[string][]string)
+		c.m = make(map[string][]stmt)
 	}
 	c.m[k] = v
 	c.mu.Unlock()
@@ -53,7 +53,8 @@ func appendShape(b []byte, req *restRequest) (key []byte, ok bool) {
 	b = append(b, ',')
 	b = strconv.AppendInt(b, int64(req.offset), 10)
 	if req.prefer.count {
-		b = append(b, ",c"...)
+		b = append(b, ",c="...)
+		b = append(b, req.prefer.countMode...)
 	}
 	if req.csv {
 		b = append(b, ",csv"...)
