@@ -55,8 +55,6 @@ func newTenant(t *testing.T, base string) *tenant {
 
 type tuple = map[string]any
 
-func sub(id string) tuple { return tuple{"subject_id": id} }
-
 // tup builds a tuple "namespace:object#relation@subject" in Keto's JSON;
 // a subject with a ":" is a subject set "ns:obj" or "ns:obj#rel".
 func tup(ns, obj, rel, subject string) tuple {
