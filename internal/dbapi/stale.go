@@ -28,6 +28,9 @@ type HandlerFunc = func(w http.ResponseWriter, r *http.Request) error
 // fn read is replayed to the second run.
 func (s *Service) RetryStale(fn HandlerFunc) HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
+		if sc := s.schema.Load(); sc != nil && sc.ddlNotified {
+			return fn(w, r) // DDL reloads the cache through NOTIFY: nothing to retry
+		}
 		arrived := time.Now()
 		var rec *recordingBody
 		if r.Body != nil && r.Body != http.NoBody {
@@ -40,9 +43,9 @@ func (s *Service) RetryStale(fn HandlerFunc) HandlerFunc {
 		}
 		before := s.schema.Load()
 		if before != nil && before.ddlNotified {
-			// DDL reloads the cache through NOTIFY: the name is unknown,
-			// not new, so answer at once (a typo must not wait for the
-			// once-a-second catalog read).
+			// The cache was first loaded during fn and DDL reaches it
+			// through NOTIFY: the name is unknown, not new, so answer at
+			// once (a typo must not wait for the once-a-second catalog read).
 			return err
 		}
 		sc, rerr := s.reload(r.Context(), false, arrived)
