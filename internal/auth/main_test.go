@@ -11,15 +11,8 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-// apiError is the documented error envelope.
-type apiError struct {
-	Error struct {
-		Code    string         `json:"code"`
-		Message string         `json:"message"`
-		Hint    string         `json:"hint"`
-		Details map[string]any `json:"details"`
-	} `json:"error"`
-}
+// apiError is the API's error envelope.
+type apiError testenv.APIError
 
 type principal struct {
 	IdentityID string `json:"identity_id"`
@@ -33,7 +26,7 @@ type principal struct {
 
 func uniqueEmail() string { return "u-" + strings.ToLower(rand.Text()[:10]) + "@example.com" }
 
-const password = "a perfectly long passphrase 9"
+const password = testenv.Password
 
 // sixDigits finds the one-time code in Kratos's emails.
 var sixDigits = regexp.MustCompile(`\b(\d{6})\b`)

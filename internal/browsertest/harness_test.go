@@ -521,7 +521,7 @@ func (b *browser) setCookie(p network.SetCookieParams) {
 // uniqueEmail gives every run its own account.
 func uniqueEmail() string { return "browser-" + strings.ToLower(rand.Text()[:10]) + "@example.com" }
 
-const password = "a perfectly long passphrase 9"
+const password = testenv.Password
 
 // expectStatus fails the test unless the page got want.
 func expectStatus(t *testing.T, r result, want int) {

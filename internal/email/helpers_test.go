@@ -334,12 +334,5 @@ func adminBrowser(t *testing.T, env map[string]string) (*testenv.Browser, string
 	return b, adminEmail, cfg
 }
 
-// apiError is the documented error envelope.
-type apiError struct {
-	Error struct {
-		Code    string         `json:"code"`
-		Message string         `json:"message"`
-		Hint    string         `json:"hint"`
-		Details map[string]any `json:"details"`
-	} `json:"error"`
-}
+// apiError is the API's error envelope.
+type apiError testenv.APIError

@@ -17,17 +17,10 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-const password = "a perfectly long passphrase 9"
+const password = testenv.Password
 
-// apiError is the documented error envelope.
-type apiError struct {
-	Error struct {
-		Code    string         `json:"code"`
-		Message string         `json:"message"`
-		Hint    string         `json:"hint"`
-		Details map[string]any `json:"details"`
-	} `json:"error"`
-}
+// apiError is the API's error envelope.
+type apiError testenv.APIError
 
 // tenant is a signed-in account (every account is a tenant).
 type tenant struct {

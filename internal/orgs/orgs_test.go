@@ -15,15 +15,10 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-const password = "a perfectly long passphrase 9"
+const password = testenv.Password
 
-type apiError struct {
-	Error struct {
-		Code    string         `json:"code"`
-		Message string         `json:"message"`
-		Details map[string]any `json:"details"`
-	} `json:"error"`
-}
+// apiError is the API's error envelope.
+type apiError testenv.APIError
 
 // user is a signed-in account (every account is its own tenant).
 type user struct {

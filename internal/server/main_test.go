@@ -11,16 +11,8 @@ import (
 
 func TestMain(m *testing.M) { testenv.Main(m) }
 
-// apiError is the documented error envelope.
-type apiError struct {
-	Error struct {
-		Code      string         `json:"code"`
-		Message   string         `json:"message"`
-		Hint      string         `json:"hint"`
-		RequestID string         `json:"request_id"`
-		Details   map[string]any `json:"details"`
-	} `json:"error"`
-}
+// apiError is the API's error envelope.
+type apiError testenv.APIError
 
 type healthReport struct {
 	Status       string   `json:"status"`

@@ -69,3 +69,19 @@ func (b *Browser) Cookie(name string) string {
 }
 
 func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }
+
+// Password is a password Kratos accepts (long, not in breach lists), for
+// accounts tests create.
+const Password = "a perfectly long passphrase 9"
+
+// APIError is the API's one error envelope as a client decodes it
+// (internal/apierror writes it).
+type APIError struct {
+	Error struct {
+		Code      string         `json:"code"`
+		Message   string         `json:"message"`
+		Hint      string         `json:"hint"`
+		RequestID string         `json:"request_id"`
+		Details   map[string]any `json:"details"`
+	} `json:"error"`
+}
