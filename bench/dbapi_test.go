@@ -28,25 +28,7 @@ import (
 // on the same pool size: the floor. Target: auto-REST reaches at least 0.8
 // of the floor's throughput.
 func TestBenchDatabaseAPI(t *testing.T) {
-	cfg := testenv.Config(t, map[string]string{"API_KEY_RATE_LIMIT": "0"})
-	pool := testenv.Pool(t, cfg)
-	srv := httptest.NewServer(server.New(cfg, testenv.Logger(t), pool).Handler())
-	t.Cleanup(srv.Close)
-	ctx := context.Background()
-	if _, err := pool.Exec(ctx, `
-		CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL, price numeric(10,2) NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
-		INSERT INTO items (id, name, price) SELECT g, 'item ' || g, g * 1.5 FROM generate_series(1, 10000) g;
-		ANALYZE items;`); err != nil {
-		t.Fatal(err)
-	}
-	tn, err := tenant.Ensure(ctx, pool, "00000000-0000-0000-0000-0000000000be", "bench")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, key, err := apikey.New(pool, testenv.Logger(t), 0).Create(ctx, tn.ID, nil, apikey.ServiceRole, "bench")
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, pool, key := itemsServer(t, 10000)
 
 	// The floor: one query, JSON built by PostgreSQL, written as is.
 	floor := httptest.NewServer(floorHandler(pool, false))
@@ -114,6 +96,33 @@ func TestBenchDatabaseAPI(t *testing.T) {
 			t.Errorf("%s: auto-REST reaches %.2f of the floor's throughput, target 0.80", c.name, ratio)
 		}
 	}
+}
+
+// itemsServer is Truss on a fresh database holding a table items of n rows
+// (id, name, price, created_at), with a service_role key for it (API key
+// rate limit off: the bench sends more than a minute's allowance).
+func itemsServer(t *testing.T, n int) (*httptest.Server, *pgxpool.Pool, string) {
+	t.Helper()
+	cfg := testenv.Config(t, map[string]string{"API_KEY_RATE_LIMIT": "0"})
+	pool := testenv.Pool(t, cfg)
+	srv := httptest.NewServer(server.New(cfg, testenv.Logger(t), pool).Handler())
+	t.Cleanup(srv.Close)
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, fmt.Sprintf(`
+		CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL, price numeric(10,2) NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+		INSERT INTO items (id, name, price) SELECT g, 'item ' || g, g * 1.5 FROM generate_series(1, %d) g;
+		ANALYZE items;`, n)); err != nil {
+		t.Fatal(err)
+	}
+	tn, err := tenant.Ensure(ctx, pool, "00000000-0000-0000-0000-0000000000be", "bench")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, key, err := apikey.New(pool, testenv.Logger(t), 0).Create(ctx, tn.ID, nil, apikey.ServiceRole, "bench")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, pool, key
 }
 
 // floorHandler answers ?id=N (one row) or anything else (20 rows) with one

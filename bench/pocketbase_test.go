@@ -12,7 +12,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,11 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/trussdev/truss/internal/apikey"
 	"github.com/trussdev/truss/internal/devstack"
-	"github.com/trussdev/truss/internal/server"
-	"github.com/trussdev/truss/internal/tenant"
-	"github.com/trussdev/truss/internal/testenv"
 )
 
 // PocketBase is pinned by the tool module tools/pocketbase. It is built here
@@ -46,25 +41,7 @@ func TestBenchPocketBase(t *testing.T) {
 	pb.seed(t)
 
 	// Truss: the same table and rows as TestBenchDatabaseAPI.
-	cfg := testenv.Config(t, map[string]string{"API_KEY_RATE_LIMIT": "0"})
-	pool := testenv.Pool(t, cfg)
-	srv := httptest.NewServer(server.New(cfg, testenv.Logger(t), pool).Handler())
-	t.Cleanup(srv.Close)
-	ctx := context.Background()
-	if _, err := pool.Exec(ctx, fmt.Sprintf(`
-		CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL, price numeric(10,2) NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
-		INSERT INTO items (id, name, price) SELECT g, 'item ' || g, g * 1.5 FROM generate_series(1, %d) g;
-		ANALYZE items;`, pbRows)); err != nil {
-		t.Fatal(err)
-	}
-	tn, err := tenant.Ensure(ctx, pool, "00000000-0000-0000-0000-0000000000be", "bench")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, key, err := apikey.New(pool, testenv.Logger(t), 0).Create(ctx, tn.ID, nil, apikey.ServiceRole, "bench")
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, _, key := itemsServer(t, pbRows)
 
 	client := &http.Client{Transport: drainBodies{&http.Transport{MaxIdleConnsPerHost: 64}}}
 	get := func(url string, header map[string]string) *http.Request {
