@@ -8,10 +8,8 @@ import (
 	"time"
 
 	"github.com/trussdev/truss/internal/apierror"
+	"github.com/trussdev/truss/internal/apikey"
 )
-
-// HandlerFunc is the server's handler shape.
-type HandlerFunc = func(w http.ResponseWriter, r *http.Request) error
 
 // RetryStale runs fn and, on a database where Truss could not create its
 // event trigger (migrated without a superuser, so DDL sends no NOTIFY),
@@ -26,7 +24,7 @@ type HandlerFunc = func(w http.ResponseWriter, r *http.Request) error
 // fn must not have written the response when it fails with such an error:
 // the /v1/db handlers resolve every name before they run any SQL. The body
 // fn read is replayed to the second run.
-func (s *Service) RetryStale(fn HandlerFunc) HandlerFunc {
+func (s *Service) RetryStale(fn apikey.HandlerFunc) apikey.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		if sc := s.schema.Load(); sc != nil && sc.ddlNotified {
 			return fn(w, r) // DDL reloads the cache through NOTIFY: nothing to retry
