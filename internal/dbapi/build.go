@@ -31,6 +31,8 @@ type builder struct {
 	// laterals are the LEFT JOIN LATERALs of spread relations (...rel())
 	// of the select list being built, for its FROM.
 	laterals []string
+	// group is the GROUP BY of the select list built last (selectList).
+	group string
 }
 
 func (b *builder) param(v any) string {
@@ -125,9 +127,12 @@ var casts = map[string]string{
 }
 
 // selectList turns select= into SQL output columns of table t (as alias);
-// !inner embeds add conditions to where.
+// !inner embeds add conditions to where. With an aggregate among the items
+// it sets b.group to the GROUP BY of the other columns (by position), for
+// the caller to put after its WHERE; otherwise to "".
 func (b *builder) selectList(alias string, t *Table, items []postgrest.SelectItem, where *[]string) (string, error) {
-	var parts []string
+	var parts, groupBy []string
+	aggregated := false
 	for _, it := range items {
 		switch {
 		case it.Embed != nil:
@@ -138,35 +143,97 @@ func (b *builder) selectList(alias string, t *Table, items []postgrest.SelectIte
 			if sql != "" {
 				parts = append(parts, sql)
 			}
-		case it.Column == "*":
+		case it.Column == "*" && it.Aggregate == "":
 			parts = append(parts, alias+".*")
 		default:
-			ref, err := b.ref(alias, t, it.Column, it.JSONPath)
+			ref, err := b.output(alias, t, it)
 			if err != nil {
 				return "", err
 			}
-			out := it.Alias
-			if out == "" && len(it.JSONPath) > 0 {
-				out = postgrest.LastKey(it.JSONPath)
-			}
-			if it.Cast != "" {
-				typ, ok := casts[it.Cast]
-				if !ok {
-					return "", badRequest("invalid_cast", "Cannot cast to "+quote(it.Cast)+".",
-						"Casts allowed in select: text, int, int8, numeric, float8, bool, json, jsonb, date, timestamptz, uuid.")
-				}
-				ref = "(" + ref + ")::" + typ
-				if out == "" {
-					out = it.Column
-				}
-			}
-			if out != "" {
-				ref += " AS " + qi(out)
-			}
 			parts = append(parts, ref)
+			if it.Aggregate != "" {
+				aggregated = true
+			} else {
+				groupBy = append(groupBy, itoa(len(parts)))
+			}
+		}
+	}
+	b.group = ""
+	if aggregated {
+		if err := groupable(items); err != nil {
+			return "", err
+		}
+		if len(groupBy) > 0 {
+			b.group = " GROUP BY " + strings.Join(groupBy, ", ")
 		}
 	}
 	return strings.Join(parts, ", "), nil
+}
+
+// output is one column of a select list: a column (or JSON path), cast
+// and aliased, or an aggregate of one.
+func (b *builder) output(alias string, t *Table, it postgrest.SelectItem) (string, error) {
+	ref := "*" // count()
+	if it.Column != "" {
+		var err error
+		if ref, err = b.ref(alias, t, it.Column, it.JSONPath); err != nil {
+			return "", err
+		}
+	}
+	out := it.Alias
+	if out == "" && len(it.JSONPath) > 0 {
+		out = postgrest.LastKey(it.JSONPath)
+	}
+	if it.InputCast != "" {
+		typ, err := castType(it.InputCast)
+		if err != nil {
+			return "", err
+		}
+		ref = "(" + ref + ")::" + typ
+	}
+	if it.Aggregate != "" {
+		// The name comes from postgrest.Aggregates, never from the request.
+		ref = it.Aggregate + "(" + ref + ")"
+		if out == "" {
+			out = it.Aggregate
+		}
+	}
+	if it.Cast != "" {
+		typ, err := castType(it.Cast)
+		if err != nil {
+			return "", err
+		}
+		ref = "(" + ref + ")::" + typ
+		if out == "" {
+			out = it.Column
+		}
+	}
+	if out != "" {
+		ref += " AS " + qi(out)
+	}
+	return ref, nil
+}
+
+func castType(name string) (string, error) {
+	typ, ok := casts[name]
+	if !ok {
+		return "", badRequest("invalid_cast", "Cannot cast to "+quote(name)+".",
+			"Casts allowed in select: text, int, int8, numeric, float8, bool, json, jsonb, date, timestamptz, uuid.")
+	}
+	return typ, nil
+}
+
+// groupable checks a select list with aggregates: its other items are
+// columns, which group the rows; * and embedded relations have no single
+// column to group by.
+func groupable(items []postgrest.SelectItem) error {
+	for _, it := range items {
+		if it.Embed != nil || it.Column == "*" && it.Aggregate == "" {
+			return badRequest("invalid_aggregate", "An aggregate cannot be selected with * or an embedded relation beside it.",
+				"Name the columns to group by, e.g. select=category,amount.sum(); embed the aggregate instead, e.g. select=name,orders(amount.sum()).")
+		}
+	}
+	return nil
 }
 
 // relation is a resolved embedding: child rows joined to the parent.
@@ -287,12 +354,12 @@ func (b *builder) embed(alias string, t *Table, it postgrest.SelectItem, where *
 	}
 	ca := b.newAlias()
 	var childWhere []string
-	var list, laterals string
+	var list, laterals, group string
 	if len(it.Embed.Items) > 0 {
 		parent, outer := b.path, b.laterals
 		b.path, b.laterals = path, nil
 		list, err = b.selectList(ca, rel.child, it.Embed.Items, &childWhere)
-		laterals = strings.Join(b.laterals, "")
+		laterals, group = strings.Join(b.laterals, ""), b.group
 		b.path, b.laterals = parent, outer
 		if err != nil {
 			return "", err
@@ -321,7 +388,7 @@ func (b *builder) embed(alias string, t *Table, it postgrest.SelectItem, where *
 	if list == "" { // rel!inner() and embeds of only such: filter, output nothing
 		return "", nil
 	}
-	inner := "SELECT " + list + " FROM " + qt(rel.child) + " " + ca + laterals + " WHERE " + strings.Join(conds, " AND ")
+	inner := "SELECT " + list + " FROM " + qt(rel.child) + " " + ca + laterals + " WHERE " + strings.Join(conds, " AND ") + group
 	page, err := b.page(ca, rel, path)
 	if err != nil {
 		return "", err

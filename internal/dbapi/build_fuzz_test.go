@@ -51,6 +51,8 @@ func FuzzBuildRead(f *testing.F) {
 		"data->>k=eq.1&select=data->a->>b&order=data->>k.asc.nullsfirst", "title=fts(english).cat&views=gt(any).{1,2}",
 		"select=id,views::text,heading:title&offset=3&limit=0", "select=id,...authors!inner(a:name)&authors.name=eq.x",
 		"select=id,comments(id,...posts(title))",
+		"select=author_id,n:count(),views::text.max(),data->>k::int.sum()::text&views=gt.1&order=author_id",
+		"select=title,comments(count(),id.max())&comments.text=eq.x",
 		"select=c:comments()&c.or=(text.eq.)", // rel() filters nothing: its filter's parameter must not be left over "id=eq.1&offset=1", "select=x", "order=nope", "comments.limit=-1",
 	} {
 		f.Add(q, false)

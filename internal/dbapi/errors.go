@@ -102,3 +102,26 @@ func badRequest(code, msg, hint string) *apierror.Error {
 }
 
 func quote(s string) string { return "\"" + s + "\"" }
+
+// aggregateError answers a read with an aggregate that PostgreSQL has no
+// function for (sum of a text column, max of a json one) with 400: the
+// request is wrong, nothing is missing on the server.
+func aggregateError(items []postgrest.SelectItem, err error) error {
+	var e *apierror.Error
+	if !errors.As(err, &e) || e.Code != "undefined_function" || !hasAggregate(items) {
+		return err
+	}
+	return apierror.New(http.StatusBadRequest, "invalid_aggregate", e.Message).WithDetails(e.Details).
+		WithHint("sum() and avg() take numbers (cast first, e.g. select=amount::numeric.sum()); max() and min() take values that sort; count() takes any column.")
+}
+
+// hasAggregate reports an aggregate anywhere in a select list, embedded
+// relations included.
+func hasAggregate(items []postgrest.SelectItem) bool {
+	for _, it := range items {
+		if it.Aggregate != "" || it.Embed != nil && hasAggregate(it.Embed.Items) {
+			return true
+		}
+	}
+	return false
+}

@@ -45,7 +45,7 @@ func (s *Service) Read(w http.ResponseWriter, r *http.Request) error {
 	}
 	res, err := s.pipelined(r.Context(), req.caller, stmts, nil)
 	if err != nil {
-		return err
+		return aggregateError(req.selects, err)
 	}
 	return writeRead(w, r, req, res[0], countTotal(req, res))
 }
@@ -107,7 +107,17 @@ func buildRead(req *restRequest) ([]stmt, error) {
 		if err != nil {
 			return nil, err
 		}
-		rows := "SELECT 1 FROM " + from + " WHERE " + cw
+		counted := from + " WHERE " + cw // the rows counted: SELECT ... FROM counted
+		if aggregated(req.selects) {
+			// The rows of an aggregate are its groups.
+			cb = &builder{sc: req.sc, embedConds: req.embedConds, embedPages: req.embedPages, selects: req.selects, used: map[string]bool{}}
+			groups, err := cb.rowsQuery(req, from)
+			if err != nil {
+				return nil, err
+			}
+			counted = "(" + groups + ") _g"
+		}
+		rows := "SELECT 1 FROM " + counted
 		switch req.prefer.countMode {
 		case "planned":
 			out = append(out, stmt{sql: "EXPLAIN (FORMAT JSON) " + rows, args: cb.args, plan: true})
@@ -117,7 +127,7 @@ func buildRead(req *restRequest) ([]stmt, error) {
 			out = append(out, stmt{sql: "SELECT '', count(*) FROM (" + rows + " LIMIT " + itoa(req.maxRows+1) + ") _c", args: cb.args},
 				stmt{sql: "EXPLAIN (FORMAT JSON) " + rows, args: cb.args, plan: true})
 		default:
-			out = append(out, stmt{sql: "SELECT '', count(*) FROM " + from + " WHERE " + cw, args: cb.args})
+			out = append(out, stmt{sql: "SELECT '', count(*) FROM " + counted, args: cb.args})
 		}
 		if cacheable(req) && !slices.Equal(cb.args, condArgs(nil, req.conds)) {
 			return nil, errArgsOrder
@@ -142,11 +152,36 @@ func countTotal(req *restRequest, res []pipeResult) int64 {
 // readQuery is the SELECT of a read's rows from the source from, which
 // must name them rootAlias (a table, or a function call for RPC).
 func (b *builder) readQuery(req *restRequest, from string) (string, error) {
+	sql, err := b.rowsQuery(req, from)
+	if err != nil {
+		return "", err
+	}
+	if len(req.order) > 0 {
+		ord, err := b.order(rootAlias, req.table, req.order)
+		if err != nil {
+			return "", err
+		}
+		sql += " ORDER BY " + ord
+	}
+	switch {
+	case req.fn != nil && !req.ranged:
+		// A function's rows are all returned unless a range is asked for,
+		// as RPC did before it took read parameters.
+	case req.fn != nil || req.offset > 0 || req.limit < 1 || !pinsPrimaryKey(req.table, req.conds):
+		// (A function may return a row twice, so its primary key pins nothing.)
+		sql += " LIMIT " + itoa(req.limit) + " OFFSET " + itoa(req.offset)
+	}
+	return sql, nil
+}
+
+// rowsQuery is a read's SELECT without its order and page.
+func (b *builder) rowsQuery(req *restRequest, from string) (string, error) {
 	var where []string
 	list, err := b.selectList(rootAlias, req.table, req.selects, &where)
 	if err != nil {
 		return "", err
 	}
+	group := b.group
 	for path := range req.embedConds {
 		if !b.used[path] {
 			return "", badRequest("invalid_query", "The filter on "+quote(path)+" names no embedded relation of select=.",
@@ -164,23 +199,17 @@ func (b *builder) readQuery(req *restRequest, from string) (string, error) {
 		return "", err
 	}
 	where = append([]string{filters}, where...)
-	sql := "SELECT " + list + " FROM " + from + strings.Join(b.laterals, "") + " WHERE " + strings.Join(where, " AND ")
-	if len(req.order) > 0 {
-		ord, err := b.order(rootAlias, req.table, req.order)
-		if err != nil {
-			return "", err
+	return "SELECT " + list + " FROM " + from + strings.Join(b.laterals, "") + " WHERE " + strings.Join(where, " AND ") + group, nil
+}
+
+// aggregated reports whether a select list has an aggregate at its level.
+func aggregated(items []postgrest.SelectItem) bool {
+	for _, it := range items {
+		if it.Aggregate != "" {
+			return true
 		}
-		sql += " ORDER BY " + ord
 	}
-	switch {
-	case req.fn != nil && !req.ranged:
-		// A function's rows are all returned unless a range is asked for,
-		// as RPC did before it took read parameters.
-	case req.fn != nil || req.offset > 0 || req.limit < 1 || !pinsPrimaryKey(req.table, req.conds):
-		// (A function may return a row twice, so its primary key pins nothing.)
-		sql += " LIMIT " + itoa(req.limit) + " OFFSET " + itoa(req.offset)
-	}
-	return sql, nil
+	return false
 }
 
 // countWhere is the WHERE of a read's count: its filters and its !inner
@@ -334,6 +363,10 @@ func (b *builder) returning(req *restRequest) (string, error) {
 				"Select plain columns, then read the relations with a GET.")
 		}
 	}
+	if hasAggregate(req.selects) {
+		return "", badRequest("invalid_aggregate", "Aggregates are not supported in the result of a write.",
+			"Select plain columns, then aggregate with a GET.")
+	}
 	var none []string
 	return b.selectList(rootAlias, req.table, req.selects, &none)
 }
@@ -394,7 +427,7 @@ func (s *Service) runWrites(w http.ResponseWriter, r *http.Request, req *restReq
 	}
 	res, err := s.pipelined(r.Context(), req.caller, stmts, nil)
 	if err != nil {
-		return err
+		return aggregateError(req.selects, err)
 	}
 	all := concatRows(res)
 	setRange(w, 0, all.n, -1)

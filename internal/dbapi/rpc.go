@@ -195,17 +195,17 @@ func (s *Service) rpcRows(w http.ResponseWriter, r *http.Request, req *restReque
 		if err != nil {
 			return err
 		}
-		cw, err := b.countWhere(req)
+		counted, err := b.rpcCount(req)
 		if err != nil {
 			return err
 		}
 		sql = "WITH _f AS MATERIALIZED (SELECT " + rootAlias + ".* FROM " + src + ")" +
-			" SELECT coalesce(json_agg(_r), '[]')::text, count(*), (SELECT count(*) FROM _f " + rootAlias + " WHERE " + cw + ")" +
+			" SELECT coalesce(json_agg(_r), '[]')::text, count(*), (SELECT count(*) FROM " + counted + ")" +
 			" FROM (" + page + ") _r"
 	}
 	res, err := s.pipelined(r.Context(), req.caller, []stmt{{sql: sql, args: b.args}}, nil)
 	if err != nil {
-		return err
+		return aggregateError(req.selects, err)
 	}
 	page, total := res[0], int64(-1)
 	if req.prefer.count {
@@ -334,4 +334,15 @@ func (s *Service) lookupFunction(r *http.Request, schema, name string, names []s
 	}
 	return nil, apierror.New(http.StatusNotFound, "function_not_found", msg).
 		WithHint("Available: " + strings.Join(sigs, "; ") + ". Arguments are passed by name." + hint)
+}
+
+// rpcCount is what an RPC read with Prefer: count counts, in the
+// materialized call _f: its filtered rows, or an aggregate's groups.
+func (b *builder) rpcCount(req *restRequest) (string, error) {
+	if aggregated(req.selects) {
+		groups, err := b.rowsQuery(req, "_f "+rootAlias)
+		return "(" + groups + ") _g", err
+	}
+	cw, err := b.countWhere(req)
+	return "_f " + rootAlias + " WHERE " + cw, err
 }

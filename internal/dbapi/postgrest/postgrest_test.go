@@ -202,8 +202,21 @@ func TestParseSelect(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("spread: got %#v\nwant %#v", got, want)
 	}
+	got, err = ParseSelect("count(),n:count()::text,amount.sum(),total:amount::int.avg()::text,data->>x::numeric.max(),category,count(*),rel(count())")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = []SelectItem{{Aggregate: "count"}, {Alias: "n", Aggregate: "count", Cast: "text"}, {Column: "amount", Aggregate: "sum"},
+		{Alias: "total", Column: "amount", Aggregate: "avg", InputCast: "int", Cast: "text"},
+		{Column: "data", JSONPath: []JSONStep{{Key: "x", Text: true}}, Aggregate: "max", InputCast: "numeric"},
+		{Column: "category"}, {Embed: &Embed{Relation: "count", Items: []SelectItem{{Column: "*"}}}},
+		{Embed: &Embed{Relation: "rel", Items: []SelectItem{{Aggregate: "count"}}}}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("aggregates: got %#v\nwant %#v", got, want)
+	}
 	for _, bad := range []string{"id,", "a:*", "id;drop table x", "rel(id", "rel!(id)", "x::", "a->", "a->b(id)", "a->b!inner(id)", "rel!a!b(id)", "(id)", "id)",
-		"...title", "a:...rel(id)", "...a:rel(id)", "....rel(id)", "...", "...*"} {
+		"...title", "a:...rel(id)", "...a:rel(id)", "....rel(id)", "...", "...*",
+		"a.sum", "a.sum(", "a.sum(b)", "a.pg_sleep()", "a.", "a.sum()::", "a.sum().max()", "count()()", "*.count()", "a.SUM()"} {
 		if _, err := ParseSelect(bad); err == nil {
 			t.Errorf("ParseSelect(%q) accepted", bad)
 		}

@@ -10,7 +10,17 @@ type SelectItem struct {
 	// JSONPath of data->>key (output name: the last key unless aliased)
 	JSONPath []JSONStep
 	Embed    *Embed
+	// Aggregate is count, sum, avg, max or min: amount.sum(), or count()
+	// alone (Column ""), which counts rows. Its output is named after the
+	// function unless aliased; the other columns of the same select group
+	// the rows. InputCast is a cast before aggregating (amount::int.sum());
+	// Cast is then the cast of the result (amount.sum()::text).
+	Aggregate string
+	InputCast string
 }
+
+// Aggregates are the functions select= may apply to a column.
+var Aggregates = map[string]bool{"count": true, "sum": true, "avg": true, "max": true, "min": true}
 
 // Embed is an embedded relation: rel(cols), alias:rel!hint(cols), rel!inner(cols).
 type Embed struct {
@@ -95,6 +105,13 @@ func (p *scanner) selectItem(depth int) (SelectItem, error) {
 			return it, err
 		}
 	}
+	if name == "count" && strings.HasPrefix(p.s[p.i:], "()") {
+		// count() counts rows (PostgREST's rule: never an embedding of a
+		// relation named count).
+		p.i += 2
+		it.Aggregate = "count"
+		return p.cast(it)
+	}
 	if strings.HasPrefix(p.s[p.i:], "->") {
 		if it.JSONPath, err = p.jsonPath(); err != nil {
 			return it, err
@@ -131,6 +148,26 @@ func (p *scanner) selectItem(depth int) (SelectItem, error) {
 		return it, nil
 	}
 	it.Column = name
+	if it, err = p.cast(it); err != nil {
+		return it, err
+	}
+	return p.aggregate(it)
+}
+
+// aggregate parses .fn() after a column (and its cast, which then casts
+// the input), and the cast of the result after it.
+func (p *scanner) aggregate(it SelectItem) (SelectItem, error) {
+	if p.peek() != '.' {
+		return it, nil
+	}
+	start := p.i
+	p.i++
+	fn := p.word()
+	if !Aggregates[fn] || !strings.HasPrefix(p.s[p.i:], "()") {
+		return it, p.errf(start, "expected an aggregate after . (count(), sum(), avg(), max() or min())")
+	}
+	p.i += 2
+	it.Aggregate, it.InputCast, it.Cast = fn, it.Cast, ""
 	return p.cast(it)
 }
 

@@ -148,6 +148,14 @@ await step('rpc RETURNS TABLE, gte, order',
   db.rpc('book_years', { since: 2000 }).select('title').gte('year', 2020).order('year'),
   (r) => !eq(r.data, [{ title: 'Going Further' }]) && 'wrong rows')
 
+await step('aggregates grouped by a column, ordered',
+  db.from('books').select('author_id, count(), latest:year.max()').order('author_id'),
+  (r) => !eq(r.data, [{ author_id: 1, count: 2, latest: 2016 }, { author_id: 2, count: 1, latest: 2021 }]) && 'wrong groups')
+
+await step('aggregate in an embedding, count of rows',
+  db.from('authors').select('name, books(count())', { count: 'exact' }).order('id'),
+  (r) => (!eq(r.data, [{ name: 'Ann', books: [{ count: 2 }] }, { name: 'Bob', books: [{ count: 1 }] }]) || r.count !== 2) && 'wrong rows or count')
+
 // postgrest-js hands over Truss's error body as is: { error: { code, message, hint } }.
 const scalarSelect = await db.rpc('add_numbers', { a: 1, b: 2 }).select('x')
 if (scalarSelect.status !== 400 || scalarSelect.error?.error?.code !== 'invalid_query') {
