@@ -43,6 +43,9 @@ type restRequest struct {
 	maxRows    int  // DB_API_MAX_ROWS
 	object     bool // Accept: application/vnd.pgrst.object+json
 	csv        bool // Accept: text/csv (table reads)
+	// explain: Accept: application/vnd.pgrst.plan (table reads): the plan
+	// instead of the rows
+	explain *explainOpts
 }
 
 type prefer struct {
@@ -147,6 +150,9 @@ func (s *Service) parseRest(r *http.Request) (*restRequest, error) {
 	if err := req.parseQuery(r, q, func(k string) bool { return reserved[k] }, read, s.opts.MaxRows); err != nil {
 		return nil, err
 	}
+	if req.explain != nil && !read {
+		return nil, errExplainReadsOnly()
+	}
 	if req.csv && !read {
 		return nil, errCSVReadsOnly()
 	}
@@ -219,7 +225,8 @@ func (req *restRequest) parseQuery(r *http.Request, q url.Values, skip func(stri
 	accept := r.Header.Get("Accept")
 	req.object = strings.Contains(accept, "application/vnd.pgrst.object+json")
 	req.csv = strings.Contains(accept, "text/csv")
-	return nil
+	req.explain, err = parseExplain(accept)
+	return err
 }
 
 // embedPage orders and pages the rows of one embedded relation.

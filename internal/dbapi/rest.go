@@ -21,6 +21,9 @@ func (s *Service) Read(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if req.explain != nil {
+		return s.explainRead(w, r, req)
+	}
 	var stmts []stmt
 	var buf [256]byte
 	if shape, ok := appendShape(buf[:0], req); ok {

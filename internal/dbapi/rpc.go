@@ -165,6 +165,9 @@ func rpcRead(r *http.Request, q url.Values, c *apikey.Caller, f *Function, maxRo
 	if err := req.parseQuery(r, q, skip, true, maxRows); err != nil {
 		return nil, err
 	}
+	if req.explain != nil {
+		return nil, errExplainReadsOnly()
+	}
 	if req.csv {
 		return nil, errCSVReadsOnly()
 	}

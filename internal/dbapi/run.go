@@ -90,6 +90,9 @@ type stmt struct {
 	// plan: the statement is an EXPLAIN (FORMAT JSON); its result's n is
 	// the planner's row estimate (Prefer: count=planned).
 	plan bool
+	// explain: the statement is an EXPLAIN whose output is the answer;
+	// its rows (one of JSON, or lines of text) become the body.
+	explain bool
 }
 
 // pipelined runs setup and the statements in one round trip. Statements
@@ -176,6 +179,12 @@ func runBatch(ctx context.Context, conn *pgx.Conn, setup [][]byte, stmts []stmt,
 			}
 			continue
 		}
+		if stmts[i].explain {
+			if out[i].body, err = explainText(rr); err != nil {
+				break
+			}
+			continue
+		}
 		rows := 0
 		for rr.NextRow() {
 			rows++
@@ -209,6 +218,21 @@ func runBatch(ctx context.Context, conn *pgx.Conn, setup [][]byte, stmts []stmt,
 		return nil, fmt.Errorf("dbapi: %d results for %d statements", n, len(stmts)+1)
 	}
 	return out, nil
+}
+
+// explainText is the output of an EXPLAIN: its rows joined by newlines.
+func explainText(rr *pgconn.ResultReader) ([]byte, error) {
+	var text []byte
+	for rr.NextRow() {
+		if len(text) > 0 {
+			text = append(text, '\n')
+		}
+		if v := rr.Values(); len(v) == 1 {
+			text = append(text, v[0]...)
+		}
+	}
+	_, err := rr.Close()
+	return text, err
 }
 
 // planRows reads the planner's row estimate of the top plan node from the

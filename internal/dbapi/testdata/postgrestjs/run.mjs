@@ -156,6 +156,10 @@ await step('aggregate in an embedding, count of rows',
   db.from('authors').select('name, books(count())', { count: 'exact' }).order('id'),
   (r) => (!eq(r.data, [{ name: 'Ann', books: [{ count: 2 }] }, { name: 'Bob', books: [{ count: 1 }] }]) || r.count !== 2) && 'wrong rows or count')
 
+await step('explain: the plan as JSON, with analyze',
+  db.from('books').select('id').eq('id', 1).explain({ format: 'json', analyze: true }),
+  (r) => !(Array.isArray(r.data) && r.data[0]?.Plan?.['Actual Rows'] === 1) && 'no analyzed plan')
+
 // postgrest-js hands over Truss's error body as is: { error: { code, message, hint } }.
 const scalarSelect = await db.rpc('add_numbers', { a: 1, b: 2 }).select('x')
 if (scalarSelect.status !== 400 || scalarSelect.error?.error?.code !== 'invalid_query') {
