@@ -472,6 +472,7 @@ var comparison = map[postgrest.Op]string{
 	postgrest.Eq: "=", postgrest.Neq: "<>", postgrest.Gt: ">", postgrest.Gte: ">=", postgrest.Lt: "<", postgrest.Lte: "<=",
 	postgrest.Like: "LIKE", postgrest.Ilike: "ILIKE", postgrest.Match: "~", postgrest.Imatch: "~*",
 	postgrest.Cs: "@>", postgrest.Cd: "<@", postgrest.Ov: "&&", postgrest.IsDistinct: "IS DISTINCT FROM",
+	postgrest.Sl: "<<", postgrest.Sr: ">>", postgrest.Nxr: "&<", postgrest.Nxl: "&>", postgrest.Adj: "-|-",
 }
 
 var ftsFuncs = map[postgrest.Op]string{postgrest.Fts: "to_tsquery", postgrest.Plfts: "plainto_tsquery",

@@ -27,12 +27,20 @@ const (
 	Plfts      Op = "plfts"
 	Phfts      Op = "phfts"
 	Wfts       Op = "wfts"
+	// Range operators (postgrest-js rangeLt, rangeGt, rangeLte, rangeGte,
+	// rangeAdjacent).
+	Sl  Op = "sl"
+	Sr  Op = "sr"
+	Nxr Op = "nxr"
+	Nxl Op = "nxl"
+	Adj Op = "adj"
 )
 
 var ops = map[string]Op{
 	"eq": Eq, "neq": Neq, "gt": Gt, "gte": Gte, "lt": Lt, "lte": Lte, "like": Like, "ilike": Ilike,
 	"match": Match, "imatch": Imatch, "is": Is, "isdistinct": IsDistinct, "in": In, "cs": Cs, "cd": Cd,
 	"ov": Ov, "fts": Fts, "plfts": Plfts, "phfts": Phfts, "wfts": Wfts,
+	"sl": Sl, "sr": Sr, "nxr": Nxr, "nxl": Nxl, "adj": Adj,
 }
 
 // quantifiable operators accept (any) / (all) and a {list}.
@@ -123,7 +131,7 @@ func (p *scanner) opValue(inTree bool) (Filter, error) {
 		if w == "" {
 			return f, p.errf(start, "expected an operator such as eq, gt, like, in, is")
 		}
-		return f, p.errf(start, "unknown operator "+quoteWord(w)+" (expected one of eq, neq, gt, gte, lt, lte, like, ilike, match, imatch, is, isdistinct, in, cs, cd, ov, fts, plfts, phfts, wfts)")
+		return f, p.errf(start, "unknown operator "+quoteWord(w)+" (expected one of eq, neq, gt, gte, lt, lte, like, ilike, match, imatch, is, isdistinct, in, cs, cd, ov, sl, sr, nxr, nxl, adj, fts, plfts, phfts, wfts)")
 	}
 	f.Op = op
 	if p.accept('(') {

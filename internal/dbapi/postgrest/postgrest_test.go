@@ -31,6 +31,9 @@ func TestParseFilter(t *testing.T) {
 		{"n", "gt(all).{1,2}", Filter{Column: "n", Op: Gt, Quant: "all", List: []string{"1", "2"}}},
 		{`"my col"`, "eq.1", Filter{Column: "my col", Op: Eq, Value: "1"}},
 		{"x", "isdistinct.3", Filter{Column: "x", Op: IsDistinct, Value: "3"}},
+		{"during", "sl.[1,5)", Filter{Column: "during", Op: Sl, Value: "[1,5)"}},
+		{"during", "not.adj.(1,5]", Filter{Column: "during", Op: Adj, Negate: true, Value: "(1,5]"}},
+		{"during", "nxr.[1,)", Filter{Column: "during", Op: Nxr, Value: "[1,)"}},
 		// filters on embedded relations
 		{"author.name", "eq.x", Filter{Embed: []string{"author"}, Column: "name", Op: Eq, Value: "x"}},
 		{"author.books.title", "like.A*", Filter{Embed: []string{"author", "books"}, Column: "title", Op: Like, Value: "A*"}},

@@ -160,6 +160,10 @@ await step('explain: the plan as JSON, with analyze',
   db.from('books').select('id').eq('id', 1).explain({ format: 'json', analyze: true }),
   (r) => !(Array.isArray(r.data) && r.data[0]?.Plan?.['Actual Rows'] === 1) && 'no analyzed plan')
 
+await step('range operators',
+  db.from('slots').select('id').rangeLt('during', '[8,10)').rangeAdjacent('during', '[8,10)').order('id'),
+  (r) => !eq(r.data, [{ id: 2 }]) && 'wrong rows')
+
 // postgrest-js hands over Truss's error body as is: { error: { code, message, hint } }.
 const scalarSelect = await db.rpc('add_numbers', { a: 1, b: 2 }).select('x')
 if (scalarSelect.status !== 400 || scalarSelect.error?.error?.code !== 'invalid_query') {
