@@ -58,8 +58,8 @@ func TestPostgrestJS(t *testing.T) {
 		INSERT INTO authors VALUES (1, 'Ann'), (2, 'Bob');
 		INSERT INTO books VALUES (1, 'Old Tales', 1, 1980, '{history}'), (2, 'Go in Practice', 1, 2016, '{go,programming}'),
 			(3, 'Going Further', 2, 2021, '{go}');
-		CREATE TABLE slots (id int PRIMARY KEY, during int4range NOT NULL);
-		INSERT INTO slots VALUES (1, '[1,5)'), (2, '[5,8)'), (3, '[10,20)');
+		CREATE TABLE slots (id int PRIMARY KEY, during int4range NOT NULL, note text);
+		INSERT INTO slots VALUES (1, '[1,5)', 'x'), (2, '[5,8)', NULL), (3, '[10,20)', NULL);
 		CREATE FUNCTION add_numbers(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT a + b';
 		CREATE FUNCTION shelf(b books) RETURNS text LANGUAGE sql STABLE AS 'SELECT upper(left(b.title, 1))';
 		CREATE FUNCTION books_by(author_name text) RETURNS SETOF books LANGUAGE sql STABLE AS
@@ -84,7 +84,7 @@ func TestPostgrestJS(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &results); err != nil {
 		t.Fatalf("run.mjs output is not JSON: %v\n%s", err, out)
 	}
-	if len(results) < 36 {
+	if len(results) < 37 {
 		t.Errorf("only %d steps reported: %s", len(results), out)
 	}
 	// The writes really happened: 10, 11 and 12 were inserted and deleted.

@@ -46,6 +46,9 @@ type restRequest struct {
 	// explain: Accept: application/vnd.pgrst.plan (table reads): the plan
 	// instead of the rows
 	explain *explainOpts
+	// stripNulls: Accept: application/vnd.pgrst.array+json;nulls=stripped
+	// (postgrest-js .stripNulls()): fields whose value is null are left out
+	stripNulls bool
 }
 
 type prefer struct {
@@ -225,8 +228,21 @@ func (req *restRequest) parseQuery(r *http.Request, q url.Values, skip func(stri
 	accept := r.Header.Get("Accept")
 	req.object = strings.Contains(accept, "application/vnd.pgrst.object+json")
 	req.csv = strings.Contains(accept, "text/csv")
+	req.stripNulls = nullsStripped(r.Header)
 	req.explain, err = parseExplain(accept)
 	return err
+}
+
+// nullsStripped reports Accept: application/vnd.pgrst.array+json;nulls=stripped
+// (or the object media type with it).
+func nullsStripped(h http.Header) bool {
+	return strings.Contains(strings.ReplaceAll(h.Get("Accept"), " ", ""), ";nulls=stripped")
+}
+
+// rowsJSON is the JSON array (as text) of the rows of alias a; with
+// stripNulls, without the fields whose value is null (nested ones too).
+func rowsJSON(a string, stripNulls bool) string {
+	return stripped("coalesce(json_agg("+a+"), '[]')", stripNulls) + "::text"
 }
 
 // embedPage orders and pages the rows of one embedded relation.
@@ -341,4 +357,12 @@ func (req *restRequest) parseRange(r *http.Request, q url.Values, maxRows int, h
 	}
 	req.limit = min(req.limit, maxRows)
 	return nil
+}
+
+// stripped is the JSON expression j without its null fields when strip.
+func stripped(j string, strip bool) string {
+	if strip {
+		return "json_strip_nulls(" + j + ")"
+	}
+	return j
 }

@@ -96,7 +96,7 @@ func buildRead(req *restRequest) ([]stmt, error) {
 	if err != nil {
 		return nil, err
 	}
-	body := "SELECT coalesce(json_agg(_r), '[]')::text, count(*) FROM (" + sql + ") _r"
+	body := "SELECT " + rowsJSON("_r", req.stripNulls) + ", count(*) FROM (" + sql + ") _r"
 	if req.csv {
 		body = csvBody(sql)
 	}
@@ -425,7 +425,7 @@ func (s *Service) runWrites(w http.ResponseWriter, r *http.Request, req *restReq
 		if err != nil {
 			return err
 		}
-		stmts[i] = stmt{sql: "WITH _w AS (" + wr.sql + " RETURNING " + ret + ") SELECT coalesce(json_agg(_w), '[]')::text, count(*) FROM _w",
+		stmts[i] = stmt{sql: "WITH _w AS (" + wr.sql + " RETURNING " + ret + ") SELECT " + rowsJSON("_w", req.stripNulls) + ", count(*) FROM _w",
 			args: wr.b.args}
 	}
 	res, err := s.pipelined(r.Context(), req.caller, stmts, nil)

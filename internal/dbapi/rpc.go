@@ -64,17 +64,18 @@ func (s *Service) RPC(w http.ResponseWriter, r *http.Request) error {
 		from = " FROM " + argsFrom
 	}
 	var sql string
+	strip := nullsStripped(r.Header)
 	switch {
 	case f.ReturnsVoid:
 		sql = "SELECT 'null', 1 FROM (SELECT " + call + from + ") _x"
 	case f.ReturnsSet && f.ReturnsRow:
-		sql = "SELECT coalesce(json_agg(_r), '[]')::text, count(*)" + joinFrom(from) + call + " _r"
+		sql = "SELECT " + rowsJSON("_r", strip) + ", count(*)" + joinFrom(from) + call + " _r"
 	case f.ReturnsSet:
-		sql = "SELECT coalesce(json_agg(_r._v), '[]')::text, count(*)" + joinFrom(from) + call + " AS _r(_v)"
+		sql = "SELECT " + rowsJSON("_r._v", strip) + ", count(*)" + joinFrom(from) + call + " AS _r(_v)"
 	case f.ReturnsRow:
-		sql = "SELECT coalesce(to_json(_r), 'null')::text, 1" + joinFrom(from) + call + " _r"
+		sql = "SELECT " + stripped("coalesce(to_json(_r), 'null')", strip) + "::text, 1" + joinFrom(from) + call + " _r"
 	default:
-		sql = "SELECT coalesce(to_json(" + call + "), 'null')::text, 1" + from
+		sql = "SELECT " + stripped("coalesce(to_json("+call+"), 'null')", strip) + "::text, 1" + from
 	}
 	res, err := s.pipelined(r.Context(), c, []stmt{{sql: sql, args: b.args}}, nil)
 	if err != nil {
@@ -192,7 +193,7 @@ func (s *Service) rpcRows(w http.ResponseWriter, r *http.Request, req *restReque
 		if err != nil {
 			return err
 		}
-		sql = "SELECT coalesce(json_agg(_r), '[]')::text, count(*) FROM (" + page + ") _r"
+		sql = "SELECT " + rowsJSON("_r", req.stripNulls) + ", count(*) FROM (" + page + ") _r"
 	} else {
 		page, err := b.readQuery(req, "_f "+rootAlias)
 		if err != nil {
@@ -203,7 +204,7 @@ func (s *Service) rpcRows(w http.ResponseWriter, r *http.Request, req *restReque
 			return err
 		}
 		sql = "WITH _f AS MATERIALIZED (SELECT " + rootAlias + ".* FROM " + src + ")" +
-			" SELECT coalesce(json_agg(_r), '[]')::text, count(*), (SELECT count(*) FROM " + counted + ")" +
+			" SELECT " + rowsJSON("_r", req.stripNulls) + ", count(*), (SELECT count(*) FROM " + counted + ")" +
 			" FROM (" + page + ") _r"
 	}
 	res, err := s.pipelined(r.Context(), req.caller, []stmt{{sql: sql, args: b.args}}, nil)

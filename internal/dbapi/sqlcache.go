@@ -59,6 +59,9 @@ func appendShape(b []byte, req *restRequest) (key []byte, ok bool) {
 	if req.csv {
 		b = append(b, ",csv"...)
 	}
+	if req.stripNulls {
+		b = append(b, ",nulls=stripped"...)
+	}
 	b = append(b, '|')
 	return appendConds(b, req.conds), true
 }

@@ -164,6 +164,10 @@ await step('range operators',
   db.from('slots').select('id').rangeLt('during', '[8,10)').rangeAdjacent('during', '[8,10)').order('id'),
   (r) => !eq(r.data, [{ id: 2 }]) && 'wrong rows')
 
+await step('stripNulls',
+  db.from('slots').select('id, note').order('id').limit(2).stripNulls(),
+  (r) => !eq(r.data, [{ id: 1, note: 'x' }, { id: 2 }]) && 'nulls not stripped')
+
 // postgrest-js hands over Truss's error body as is: { error: { code, message, hint } }.
 const scalarSelect = await db.rpc('add_numbers', { a: 1, b: 2 }).select('x')
 if (scalarSelect.status !== 400 || scalarSelect.error?.error?.code !== 'invalid_query') {
