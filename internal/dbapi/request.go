@@ -57,11 +57,20 @@ type prefer struct {
 	countMode      string // exact, planned (the planner's estimate) or estimated (exact up to DB_API_MAX_ROWS, then planned)
 	merge, ignore  bool
 	missingDefault bool // missing=default: keys a row lacks take the column default
-	applied        []string
+	// rollback: tx=rollback, the write runs and is rolled back (postgrest-js
+	// .rollback()); maxAffected: max-affected=n, a PATCH or DELETE that
+	// would change more rows changes none (-1: no limit).
+	rollback    bool
+	maxAffected int64
+	// strict: handling=strict, an unknown preference is an error (unknown
+	// holds the first one).
+	strict  bool
+	unknown string
+	applied []string
 }
 
 func parsePrefer(h http.Header) prefer {
-	var p prefer
+	p := prefer{maxAffected: -1}
 	for _, v := range h.Values("Prefer") {
 		for _, tok := range strings.Split(v, ",") {
 			switch tok = strings.TrimSpace(tok); tok {
@@ -75,13 +84,38 @@ func parsePrefer(h http.Header) prefer {
 				p.ignore = true
 			case "missing=default":
 				p.missingDefault = true
+			case "tx=rollback":
+				p.rollback = true
+			case "handling=strict":
+				p.strict = true
+			case "return=minimal", "return=headers-only", "count=none", "tx=commit", "handling=lenient", "missing=null", "":
+				continue // the defaults
 			default:
+				if n, ok := strings.CutPrefix(tok, "max-affected="); ok {
+					if v, err := strconv.ParseInt(n, 10, 64); err == nil && v >= 0 {
+						p.maxAffected = v
+						break
+					}
+				}
+				if p.unknown == "" {
+					p.unknown = tok
+				}
 				continue
 			}
 			p.applied = append(p.applied, tok)
 		}
 	}
 	return p
+}
+
+// checkStrict refuses, under handling=strict, a preference Truss does not
+// know (PostgREST's rule: lenient by default, ignoring them).
+func (p prefer) checkStrict() error {
+	if !p.strict || p.unknown == "" {
+		return nil
+	}
+	return badRequest("invalid_preference", "Unknown preference "+quote(p.unknown)+" with handling=strict.",
+		"Known: return=, count=, resolution=, missing=default, tx=rollback, max-affected=n, handling=. Drop it, or drop handling=strict to ignore it.")
 }
 
 // reserved query parameters; every other one is a filter.
@@ -179,6 +213,9 @@ func (s *Service) parseRest(r *http.Request) (*restRequest, error) {
 func (req *restRequest) parseQuery(r *http.Request, q url.Values, skip func(string) bool, rangeHeader bool, maxRows int) error {
 	var err error
 	req.limit, req.prefer, req.maxRows = DefaultLimit, parsePrefer(r.Header), maxRows
+	if err := req.prefer.checkStrict(); err != nil {
+		return err
+	}
 	req.selectRaw, req.orderRaw = q.Get("select"), q.Get("order")
 	if req.selects, err = postgrest.ParseSelect(req.selectRaw); err != nil {
 		return grammarError(err)

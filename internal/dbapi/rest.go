@@ -405,7 +405,7 @@ func (s *Service) runWrites(w http.ResponseWriter, r *http.Request, req *restReq
 		for i, wr := range writes {
 			stmts[i], execOnly[i] = stmt{sql: wr.sql, args: wr.b.args}, true
 		}
-		res, err := s.pipelined(r.Context(), req.caller, stmts, execOnly)
+		res, err := s.execWrites(r, req, stmts, execOnly)
 		if err != nil {
 			return err
 		}
@@ -428,13 +428,45 @@ func (s *Service) runWrites(w http.ResponseWriter, r *http.Request, req *restReq
 		stmts[i] = stmt{sql: "WITH _w AS (" + wr.sql + " RETURNING " + ret + ") SELECT " + rowsJSON("_w", req.stripNulls) + ", count(*) FROM _w",
 			args: wr.b.args}
 	}
-	res, err := s.pipelined(r.Context(), req.caller, stmts, nil)
+	res, err := s.execWrites(r, req, stmts, nil)
 	if err != nil {
 		return aggregateError(req.selects, err)
 	}
 	all := concatRows(res)
 	setRange(w, 0, all.n, -1)
 	return writeBody(w, r, okStatus, all, req.object)
+}
+
+// execWrites runs a write's statements. Prefer: tx=rollback rolls them back
+// after they ran (the answer is what they did); max-affected rolls them
+// back and refuses the request when they changed more rows than it allows.
+func (s *Service) execWrites(r *http.Request, req *restRequest, stmts []stmt, execOnly []bool) ([]pipeResult, error) {
+	p := req.prefer
+	if !p.rollback && p.maxAffected < 0 {
+		return s.pipelined(r.Context(), req.caller, stmts, execOnly)
+	}
+	return s.pipelinedTx(r.Context(), req.caller, stmts, execOnly, func(res []pipeResult) (bool, error) {
+		if n := changedRows(res, execOnly); p.maxAffected >= 0 && n > p.maxAffected {
+			return false, badRequest("max_affected_exceeded",
+				"The request would change "+itoa(int(n))+" rows, more than max-affected="+itoa(int(p.maxAffected))+" allows: it changed none.",
+				"Narrow the filter, or raise max-affected.")
+		}
+		return !p.rollback, nil
+	})
+}
+
+// changedRows counts the rows the write statements changed: their command
+// tags, or the rows they returned.
+func changedRows(res []pipeResult, execOnly []bool) int64 {
+	var n int64
+	for i, x := range res {
+		if execOnly != nil && execOnly[i] {
+			n += x.affected
+		} else {
+			n += x.n
+		}
+	}
+	return n
 }
 
 // concatRows joins the JSON arrays of several results into one.

@@ -77,9 +77,16 @@ func (s *Service) RPC(w http.ResponseWriter, r *http.Request) error {
 	default:
 		sql = "SELECT " + stripped("coalesce(to_json("+call+"), 'null')", strip) + "::text, 1" + from
 	}
-	res, err := s.pipelined(r.Context(), c, []stmt{{sql: sql, args: b.args}}, nil)
+	pref := parsePrefer(r.Header)
+	if err := pref.checkStrict(); err != nil {
+		return err
+	}
+	res, err := s.execRPC(r, c, stmt{sql: sql, args: b.args}, pref)
 	if err != nil {
 		return err
+	}
+	if pref.rollback {
+		w.Header().Set("Preference-Applied", "tx=rollback")
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -207,7 +214,7 @@ func (s *Service) rpcRows(w http.ResponseWriter, r *http.Request, req *restReque
 			" SELECT " + rowsJSON("_r", req.stripNulls) + ", count(*), (SELECT count(*) FROM " + counted + ")" +
 			" FROM (" + page + ") _r"
 	}
-	res, err := s.pipelined(r.Context(), req.caller, []stmt{{sql: sql, args: b.args}}, nil)
+	res, err := s.execRPC(r, req.caller, stmt{sql: sql, args: b.args}, req.prefer)
 	if err != nil {
 		return aggregateError(req.selects, err)
 	}
@@ -349,4 +356,12 @@ func (b *builder) rpcCount(req *restRequest) (string, error) {
 	}
 	cw, err := b.countWhere(req)
 	return "_f " + rootAlias + " WHERE " + cw, err
+}
+
+// execRPC runs a call; with Prefer: tx=rollback what it did is rolled back.
+func (s *Service) execRPC(r *http.Request, c *apikey.Caller, st stmt, p prefer) ([]pipeResult, error) {
+	if !p.rollback {
+		return s.pipelined(r.Context(), c, []stmt{st}, nil)
+	}
+	return s.pipelinedTx(r.Context(), c, []stmt{st}, nil, func([]pipeResult) (bool, error) { return false, nil })
 }

@@ -109,6 +109,47 @@ type pipeResult struct {
 	affected int64
 }
 
+// pipelinedTx is pipelined in an explicit transaction that end decides
+// from the results: committed when it returns true, rolled back when it
+// returns false or an error (which is then the answer). It costs two more
+// round trips (BEGIN, and COMMIT or ROLLBACK), so only writes with
+// Prefer: tx=rollback or max-affected take it.
+func (s *Service) pipelinedTx(ctx context.Context, c *apikey.Caller, stmts []stmt, execOnly []bool, end func([]pipeResult) (bool, error)) ([]pipeResult, error) {
+	api, _, err := s.pools(ctx)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := api.Acquire(ctx)
+	if err != nil {
+		return nil, pgError(err)
+	}
+	defer conn.Release()
+	pc := conn.Conn().PgConn()
+	if err := pc.Exec(ctx, "BEGIN").Close(); err != nil {
+		return nil, pgError(err)
+	}
+	out, err := runBatch(ctx, conn.Conn(), setupParams(c, s.opts.StatementTimeout), stmts, execOnly)
+	commit := false
+	if err != nil {
+		err = pgError(err)
+	} else {
+		commit, err = end(out)
+	}
+	finish := "ROLLBACK"
+	if commit && err == nil {
+		finish = "COMMIT"
+	}
+	// A connection left inside the transaction (a cancelled context) is
+	// closed by the pool on release instead of being reused.
+	if ferr := pc.Exec(ctx, finish).Close(); ferr != nil && err == nil {
+		err = pgError(ferr)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (s *Service) pipelined(ctx context.Context, c *apikey.Caller, stmts []stmt, execOnly []bool) ([]pipeResult, error) {
 	api, _, err := s.pools(ctx)
 	if err != nil {

@@ -168,6 +168,27 @@ await step('stripNulls',
   db.from('slots').select('id, note').order('id').limit(2).stripNulls(),
   (r) => !eq(r.data, [{ id: 1, note: 'x' }, { id: 2 }]) && 'nulls not stripped')
 
+await step('rollback: the update answers, the row keeps its title',
+  db.from('books').update({ title: 'Renamed' }).eq('id', 1).select('title').rollback(),
+  (r) => !eq(r.data, [{ title: 'Renamed' }]) && 'wrong answer')
+
+await step('after the rollback',
+  db.from('books').select('title').eq('id', 1),
+  (r) => !eq(r.data, [{ title: 'Old Tales' }]) && 'the rolled-back update stayed')
+
+await step('maxAffected within the limit',
+  db.from('slots').update({ note: 'y' }).in('id', [2, 3]).maxAffected(2),
+  (r) => r.status !== 204 && 'expected 204')
+
+// Over the limit: refused, nothing changed.
+const over = await db.from('slots').delete().gte('id', 1).maxAffected(2)
+const left = await db.from('slots').select('id')
+if (over.status !== 400 || over.error?.error?.code !== 'max_affected_exceeded' || left.data?.length !== 3) {
+  console.error(`maxAffected over the limit: ${over.status} ${JSON.stringify(over.error)}, ${left.data?.length} rows left`)
+  process.exit(1)
+}
+out['maxAffected over the limit'] = { status: over.status, error: over.error }
+
 // postgrest-js hands over Truss's error body as is: { error: { code, message, hint } }.
 const scalarSelect = await db.rpc('add_numbers', { a: 1, b: 2 }).select('x')
 if (scalarSelect.status !== 400 || scalarSelect.error?.error?.code !== 'invalid_query') {
