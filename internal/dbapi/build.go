@@ -348,9 +348,11 @@ func (b *builder) embed(alias string, t *Table, it postgrest.SelectItem, where *
 	if b.used != nil {
 		b.used[path] = true
 	}
+	var spreadNames []string // a one-to-many spread's output columns
 	if it.Embed.Spread && !rel.toOne {
-		return "", badRequest("invalid_query", "Only a many-to-one (or one-to-one) relation can be spread: "+it.Embed.Relation+" has many rows per "+t.Name+".",
-			"Embed it without ... to get its rows as an array.")
+		if spreadNames, err = flatNames(rel.child, it.Embed.Items); err != nil {
+			return "", err
+		}
 	}
 	ca := b.newAlias()
 	var childWhere []string
@@ -395,16 +397,55 @@ func (b *builder) embed(alias string, t *Table, it postgrest.SelectItem, where *
 	}
 	inner += page
 	ea := b.newAlias()
-	if it.Embed.Spread {
+	if it.Embed.Spread && rel.toOne {
 		// The relation's columns join the parent's: a lateral join of
 		// its one row (or none: NULLs), selected as ea.*.
 		b.laterals = append(b.laterals, " LEFT JOIN LATERAL ("+inner+" LIMIT 1) "+ea+" ON true")
+		return ea + ".*", nil
+	}
+	if it.Embed.Spread {
+		// One-to-many (PostgREST 13): each column becomes the array of
+		// its values over the related rows, in their order ([] without any).
+		arrays := make([]string, len(spreadNames))
+		for i, n := range spreadNames {
+			arrays[i] = "coalesce(json_agg(" + ea + "_r." + qi(n) + "), '[]') AS " + qi(n)
+		}
+		b.laterals = append(b.laterals, " LEFT JOIN LATERAL (SELECT "+strings.Join(arrays, ", ")+" FROM ("+inner+") "+ea+"_r) "+ea+" ON true")
 		return ea + ".*", nil
 	}
 	if rel.toOne {
 		return "(SELECT row_to_json(" + ea + ") FROM (" + inner + " LIMIT 1) " + ea + ") AS " + qi(out), nil
 	}
 	return "(SELECT coalesce(json_agg(" + ea + "), '[]') FROM (" + inner + ") " + ea + ") AS " + qi(out), nil
+}
+
+// flatNames are the output names of a one-to-many spread's select list,
+// whose columns become arrays: plain columns only (an embedding or an
+// aggregate inside it has no flat array to make), named once each.
+func flatNames(t *Table, items []postgrest.SelectItem) ([]string, error) {
+	var names []string
+	for _, it := range items {
+		if it.Embed != nil || it.Aggregate != "" {
+			return nil, badRequest("invalid_query", "A spread one-to-many relation takes columns only, not embeddings or aggregates.",
+				"Embed it without ... to nest them.")
+		}
+		switch {
+		case it.Column == "*":
+			names = append(names, columnNames(t)...)
+		case it.Alias != "":
+			names = append(names, it.Alias)
+		case len(it.JSONPath) > 0:
+			names = append(names, postgrest.LastKey(it.JSONPath))
+		default:
+			names = append(names, it.Column)
+		}
+	}
+	for i, n := range names {
+		if slices.Contains(names[:i], n) {
+			return nil, badRequest("invalid_query", "The spread relation outputs "+quote(n)+" twice.", "Alias one of them, e.g. ...rel(other:"+n+").")
+		}
+	}
+	return names, nil
 }
 
 // page is the ORDER BY / LIMIT / OFFSET of the embedding at path

@@ -53,6 +53,7 @@ func FuzzBuildRead(f *testing.F) {
 		"select=id,comments(id,...posts(title))",
 		"select=author_id,n:count(),views::text.max(),data->>k::int.sum()::text&views=gt.1&order=author_id",
 		"select=title,comments(count(),id.max())&comments.text=eq.x",
+		"select=id,...comments!inner(t:text,id)&comments.text=like.a*&comments.order=id.desc&comments.limit=2",
 		"select=c:comments()&c.or=(text.eq.)", // rel() filters nothing: its filter's parameter must not be left over "id=eq.1&offset=1", "select=x", "order=nope", "comments.limit=-1",
 	} {
 		f.Add(q, false)

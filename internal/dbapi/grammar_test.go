@@ -391,7 +391,8 @@ func (e *env) wantBadReads(t *testing.T, key, table string, cases map[string]str
 
 // TestSpread: ...authors(name) puts the author's columns into each post
 // (NULL without an author); with !inner posts without one go; nested
-// spreads and spreads inside embeddings work; one-to-many cannot be spread.
+// spreads and spreads inside embeddings work; a one-to-many spread makes
+// arrays of its columns.
 func TestSpread(t *testing.T) {
 	e := newEnv(t, nil)
 	e.fixture()
@@ -425,11 +426,30 @@ func TestSpread(t *testing.T) {
 	if len(authors) != 1 || !reflect.DeepEqual(authors[0].Posts, []map[string]any{{"id": 3.0, "by": "Grace"}}) {
 		t.Errorf("spread inside an embedding: %+v", authors)
 	}
+	// One-to-many (PostgREST 13): each column becomes an array over the
+	// related rows, in their order, [] without any; !inner drops the
+	// parents without one.
+	rows = nil
+	e.must(200, "GET", "/v1/db/posts?select=id,...comments(notes:text,comment_id:id)&id=in.(1,2)&order=id&comments.order=id.desc", sk, nil).json(t, &rows)
+	want = []map[string]any{
+		{"id": 1.0, "notes": []any{"great", "nice"}, "comment_id": []any{2.0, 1.0}},
+		{"id": 2.0, "notes": []any{}, "comment_id": []any{}},
+	}
+	if !reflect.DeepEqual(rows, want) {
+		t.Errorf("one-to-many spread:\ngot  %v\nwant %v", rows, want)
+	}
+	rows = nil
+	e.must(200, "GET", "/v1/db/authors?select=name,...posts!inner(title)&posts.published=is.true&order=id", sk, nil).json(t, &rows)
+	if !reflect.DeepEqual(rows, []map[string]any{{"name": "Ada", "title": []any{"Hello"}}, {"name": "Grace", "title": []any{"Dogs"}}}) {
+		t.Errorf("one-to-many spread with !inner and a filter: %v", rows)
+	}
 	e.wantBadReads(t, sk, "posts", map[string]string{
-		"select=id,...comments(text)":  "invalid_query",
-		"select=id,...title":           "invalid_query",
-		"select=id,x:...authors(name)": "invalid_query",
-		"select=id,...authors(nope)":   "column_not_found",
+		"select=id,...comments(text,posts(id))":  "invalid_query",
+		"select=id,...comments(count())":         "invalid_query",
+		"select=id,...comments(id,text,x:id,id)": "invalid_query",
+		"select=id,...title":                     "invalid_query",
+		"select=id,x:...authors(name)":           "invalid_query",
+		"select=id,...authors(nope)":             "column_not_found",
 	})
 	e.wantBadReads(t, sk, "authors", map[string]string{"select=....posts(id)": "invalid_query"})
 	if r := e.do("POST", "/v1/db/posts?select=id,...authors(name)", sk, map[string]any{"title": "x"}, "Prefer", "return=representation"); r.status != 400 {

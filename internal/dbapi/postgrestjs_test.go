@@ -84,7 +84,7 @@ func TestPostgrestJS(t *testing.T) {
 	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &results); err != nil {
 		t.Fatalf("run.mjs output is not JSON: %v\n%s", err, out)
 	}
-	if len(results) < 41 {
+	if len(results) < 42 {
 		t.Errorf("only %d steps reported: %s", len(results), out)
 	}
 	// The writes really happened: 10, 11 and 12 were inserted and deleted.

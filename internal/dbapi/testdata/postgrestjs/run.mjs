@@ -189,6 +189,10 @@ if (over.status !== 400 || over.error?.error?.code !== 'max_affected_exceeded' |
 }
 out['maxAffected over the limit'] = { status: over.status, error: over.error }
 
+await step('spread a one-to-many relation into arrays',
+  db.from('authors').select('name, ...books(titles:title)').order('id').order('id', { referencedTable: 'books' }),
+  (r) => !eq(r.data, [{ name: 'Ann', titles: ['Old Tales', 'Go in Practice'] }, { name: 'Bob', titles: ['Going Further'] }]) && 'wrong arrays')
+
 // postgrest-js hands over Truss's error body as is: { error: { code, message, hint } }.
 const scalarSelect = await db.rpc('add_numbers', { a: 1, b: 2 }).select('x')
 if (scalarSelect.status !== 400 || scalarSelect.error?.error?.code !== 'invalid_query') {
