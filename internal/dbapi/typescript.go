@@ -20,6 +20,10 @@ func TypeScript(sc *Schema, schemas []string) string {
 	b.WriteString("// database API (DB_API_SCHEMAS). Regenerate it after schema changes.\n\n")
 	b.WriteString("export type Json =\n  | string\n  | number\n  | boolean\n  | null\n  | { [key: string]: Json | undefined }\n  | Json[]\n\n")
 	b.WriteString("export type Database = {\n")
+	// postgrest-js reads the server's PostgREST version from here to type
+	// what only PostgREST 13 has and Truss does too (max-affected, spreads
+	// of one-to-many relations).
+	b.WriteString("  __InternalSupabase: {\n    PostgrestVersion: \"13\"\n  }\n")
 	for _, schema := range schemas {
 		g := tsGen{sc: sc, schema: schema, b: &b}
 		fmt.Fprintf(&b, "  %s: {\n", tsKey(schema))

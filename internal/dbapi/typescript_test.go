@@ -34,6 +34,7 @@ func TestTypeScriptTypes(t *testing.T) {
 		"views: number | null", "tags?: string[]", "title: string\n", `mood: Database["public"]["Enums"]["mood"] | null`,
 		`mood: "happy" | "sad"`, `"it's": number`, "total?: never", `referencedRelation: "authors"`, "public_posts: {",
 		"| { Args: { a: number; b?: number }; Returns: number }", "| { Args: { min_views: number }; Returns: { id: number | null;",
+		"__InternalSupabase: {\n    PostgrestVersion: \"13\"",
 	} {
 		if !strings.Contains(types, want) {
 			t.Errorf("generated types lack %q", want)
@@ -77,7 +78,16 @@ export async function uses() {
   await db.rpc('add', { b: 2 })
   const odd = await db.from('odd names').select('*')
   const it: number | undefined = odd.data?.[0]?.["it's"]
-  void [first, n, it]
+  // PostgREST 13 features, typed through __InternalSupabase.
+  const del = await db.from('posts').delete().eq('author_id', 1).maxAffected(5)
+  const delStatus: number = del.status
+  const flat = await db.from('authors').select('name, ...posts(titles:title)')
+  const titles: string[] | undefined = flat.data?.[0]?.titles
+  // @ts-expect-error a one-to-many spread gives arrays
+  const oneTitle: string | undefined = flat.data?.[0]?.titles
+  const agg = await db.from('posts').select('count(), views.sum()')
+  const count: number | undefined = agg.data?.[0]?.count
+  void [first, n, it, titles, oneTitle, count, delStatus]
 }
 `
 	if err := os.WriteFile(filepath.Join(work, "database.types.ts"), []byte(types), 0o644); err != nil {
