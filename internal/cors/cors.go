@@ -64,10 +64,11 @@ func headerSet(list string) map[string]bool {
 	return m
 }
 
-// isV1 reports a path of the database API.
+// isV1 reports a path of the database API (/v1, and /rest/v1 where
+// supabase-js sends auto-REST requests).
 func isV1(p string) bool {
 	p = path.Clean("/" + p)
-	return p == "/v1" || strings.HasPrefix(p, "/v1/")
+	return p == "/v1" || strings.HasPrefix(p, "/v1/") || p == "/rest/v1" || strings.HasPrefix(p, "/rest/v1/")
 }
 
 // Options configures Middleware.

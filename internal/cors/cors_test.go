@@ -453,8 +453,9 @@ func TestV1AnyOriginWithoutCredentials(t *testing.T) {
 		return rec
 	}
 	postgrestJS := "apikey, authorization, x-client-info, content-type, prefer, accept-profile, content-profile, range, range-unit, x-api-key"
-	for _, origin := range []string{"https://someapp.example.org", "https://app.example.com", "http://localhost:3000"} {
-		rec := serve("OPTIONS", "/v1/db/items", origin, map[string]string{
+	for i, origin := range []string{"https://someapp.example.org", "https://app.example.com", "http://localhost:3000"} {
+		path := []string{"/v1/db/items", "/rest/v1/items", "/rest/v1/rpc/f"}[i] // /rest/v1: supabase-js's path
+		rec := serve("OPTIONS", path, origin, map[string]string{
 			"Access-Control-Request-Method": "PATCH", "Access-Control-Request-Headers": postgrestJS})
 		h := rec.Header()
 		if rec.Code != 204 || h.Get("Access-Control-Allow-Origin") != "*" || h.Get("Access-Control-Allow-Credentials") != "" ||
@@ -467,7 +468,7 @@ func TestV1AnyOriginWithoutCredentials(t *testing.T) {
 				t.Errorf("%s: Access-Control-Allow-Headers %q lacks %s", origin, allowed, want)
 			}
 		}
-		rec = serve("GET", "/v1/db/items", origin, nil)
+		rec = serve("GET", path, origin, nil)
 		h = rec.Header()
 		if rec.Code != 200 || h.Get("Access-Control-Allow-Origin") != "*" || h.Get("Access-Control-Allow-Credentials") != "" {
 			t.Errorf("%s: GET = %d %v", origin, rec.Code, h)

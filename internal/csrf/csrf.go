@@ -146,8 +146,11 @@ func Middleware(cfg Config, log *slog.Logger) func(http.Handler) http.Handler {
 	}
 }
 
-// isV1 reports the database API (/v1, internal/dbapi), which ignores cookies.
-func isV1(p string) bool { return p == "/v1" || strings.HasPrefix(p, "/v1/") }
+// isV1 reports the database API (/v1, and its /rest/v1 alias for
+// supabase-js; internal/dbapi), which ignores cookies.
+func isV1(p string) bool {
+	return p == "/v1" || strings.HasPrefix(p, "/v1/") || p == "/rest/v1" || strings.HasPrefix(p, "/rest/v1/")
+}
 
 // needsCheck says whether r is a state-changing browser request to the API.
 func needsCheck(r *http.Request) bool {

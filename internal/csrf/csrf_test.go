@@ -376,6 +376,10 @@ func TestV1IsSkipped(t *testing.T) {
 		{"PATCH", "/v1/db/items?id=eq.1", 200, false},
 		{"DELETE", "/v1/keys/x", 200, false},
 		{"POST", "/v1", 200, false},
+		{"POST", "/rest/v1/items", 200, false}, // the /v1/db alias for supabase-js
+		{"DELETE", "/rest/v1/items?id=eq.1", 200, false},
+		{"GET", "/rest/v1x", 200, true}, // not the alias: a token as anywhere else
+		{"POST", "/rest/v1/../../api/keys", 403, true},
 		{"GET", "/v1x", 200, true},             // not /v1: a token as anywhere else
 		{"POST", "/v1/../api/keys", 403, true}, // cleans to /api/keys: checked
 		{"GET", "/api/auth/session", 200, true},

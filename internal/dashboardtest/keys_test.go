@@ -86,6 +86,9 @@ func TestAPIKeys(t *testing.T) {
 	if snippet := b.text(`[data-testid=key-snippet]`); !strings.Contains(snippet, "new PostgrestClient('"+st.base+"/v1/db', { headers: { apikey } })") {
 		t.Errorf("postgrest-js snippet reads %q", snippet)
 	}
+	if snippet := b.text(`[data-testid=key-supabase-snippet]`); !strings.Contains(snippet, "createClient('"+st.base+"', '<key>')") {
+		t.Errorf("supabase-js snippet reads %q", snippet)
+	}
 	b.screenshot("keys-empty")
 
 	// Create an anon key; its secret is shown once, read-only, with a warning.

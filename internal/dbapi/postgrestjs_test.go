@@ -27,7 +27,7 @@ func nodeDeps(t *testing.T) (node, dir string) {
 		t.Fatal("npm is not installed: this test installs @supabase/postgrest-js with npm ci; install npm")
 	}
 	dir, _ = filepath.Abs(filepath.Join("testdata", "postgrestjs"))
-	for _, pkg := range []string{"@supabase/postgrest-js", "typescript"} {
+	for _, pkg := range []string{"@supabase/postgrest-js", "@supabase/supabase-js", "ws", "typescript"} {
 		if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json")); err == nil {
 			continue
 		}
@@ -91,5 +91,49 @@ func TestPostgrestJS(t *testing.T) {
 	var n int
 	if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM books`).Scan(&n); err != nil || n != 3 {
 		t.Errorf("books after the run: %d (%v), want 3", n, err)
+	}
+}
+
+// TestSupabaseJS runs @supabase/supabase-js's createClient(TRUSS_PUBLIC_URL,
+// key) from Node against Truss: its database calls go to /rest/v1, which
+// answers like /v1/db (testdata/postgrestjs/supabase.mjs). Then as a
+// signed-in user: the anon key with the user's Truss session token as
+// supabase-js's access token is role authenticated, and row-level security
+// shows the user their own rows only.
+func TestSupabaseJS(t *testing.T) {
+	node, dir := nodeDeps(t)
+	e := newEnv(t, nil)
+	e.exec(`CREATE TABLE authors (id int PRIMARY KEY, name text NOT NULL);
+		CREATE TABLE books (id int PRIMARY KEY, title text, author_id int REFERENCES authors(id), year int);
+		INSERT INTO authors VALUES (1, 'Ann'), (2, 'Bob');
+		INSERT INTO books VALUES (1, 'Old Tales', 1, 1980), (2, 'Go in Practice', 1, 2016), (3, 'Going Further', 2, 2021);
+		CREATE FUNCTION add_numbers(a int, b int) RETURNS int LANGUAGE sql IMMUTABLE AS 'SELECT a + b';
+		CREATE TABLE notes (id serial PRIMARY KEY, owner_id uuid NOT NULL DEFAULT truss_api.uid(), body text NOT NULL);
+		ALTER TABLE notes ENABLE ROW LEVEL SECURITY;
+		CREATE POLICY own ON notes FOR ALL TO authenticated USING (owner_id = truss_api.uid()) WITH CHECK (owner_id = truss_api.uid());
+		GRANT SELECT, INSERT ON notes TO authenticated;
+		GRANT USAGE ON SEQUENCE notes_id_seq TO authenticated;`)
+	tenant, sk := e.tenantKey(apikey.ServiceRole)
+	token, userID := e.signUp()
+	e.exec(`INSERT INTO notes (owner_id, body) VALUES (gen_random_uuid(), 'someone else''s')`)
+
+	run := func(env ...string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, node, "supabase.mjs")
+		cmd.Dir = dir
+		cmd.Env = append(append(os.Environ(), "TRUSS_URL="+e.url), env...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("supabase-js against Truss failed: %v\n%s", err, out)
+		} else if !strings.Contains(string(out), "ok ") {
+			t.Fatalf("supabase-js ran no step:\n%s", out)
+		}
+	}
+	run("TRUSS_KEY=" + sk)
+	run("TRUSS_KEY="+e.key(tenant, apikey.Anon), "TRUSS_SESSION="+token, "TRUSS_USER="+userID)
+	var n int
+	if err := e.pool.QueryRow(context.Background(), `SELECT count(*) FROM notes WHERE owner_id = $1`, userID).Scan(&n); err != nil || n != 1 {
+		t.Errorf("the user's notes: %d (%v), want 1", n, err)
 	}
 }

@@ -671,5 +671,5 @@ func (s *Service) Delete(w http.ResponseWriter, r *http.Request) error {
 // of the dashboard's HTML).
 func (s *Service) NotFound(w http.ResponseWriter, r *http.Request) error {
 	return apierror.New(http.StatusNotFound, apierror.CodeNotFound, "No such endpoint.").
-		WithHint("The database API is /v1/db/{table}, /v1/db/rpc/{function}, /v1/sql, /v1/sql/transaction and /v1/keys.")
+		WithHint("The database API is /v1/db/{table}, /v1/db/rpc/{function} (also under /rest/v1/, for supabase-js), /v1/sql, /v1/sql/transaction and /v1/keys.")
 }

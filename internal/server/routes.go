@@ -157,13 +157,18 @@ func (s *Server) routes() *http.ServeMux {
 	mux.Handle("POST /v1/keys/{id}/rotate", v1Service(s.keys.V1Rotate))
 	mux.Handle("POST /v1/sql", v1Service(s.dbapi.SQL))
 	mux.Handle("POST /v1/sql/transaction", v1Service(s.dbapi.Transaction))
-	mux.Handle("GET /v1/db/{table}", db(s.dbapi.Read))
-	mux.Handle("POST /v1/db/{table}", db(s.dbapi.Insert))
-	mux.Handle("PATCH /v1/db/{table}", db(s.dbapi.Update))
-	mux.Handle("DELETE /v1/db/{table}", db(s.dbapi.Delete))
-	mux.Handle("GET /v1/db/rpc/{function}", db(s.dbapi.RPC))
-	mux.Handle("POST /v1/db/rpc/{function}", db(s.dbapi.RPC))
+	// Auto-REST and RPC answer under /v1/db and, the same, under /rest/v1:
+	// where supabase-js's createClient(TRUSS_PUBLIC_URL, key) sends them.
+	for _, base := range []string{"/v1/db", "/rest/v1"} {
+		mux.Handle("GET "+base+"/{table}", db(s.dbapi.Read))
+		mux.Handle("POST "+base+"/{table}", db(s.dbapi.Insert))
+		mux.Handle("PATCH "+base+"/{table}", db(s.dbapi.Update))
+		mux.Handle("DELETE "+base+"/{table}", db(s.dbapi.Delete))
+		mux.Handle("GET "+base+"/rpc/{function}", db(s.dbapi.RPC))
+		mux.Handle("POST "+base+"/rpc/{function}", db(s.dbapi.RPC))
+	}
 	mux.Handle("GET /v1/", h(s.dbapi.NotFound))
+	mux.Handle("GET /rest/v1/", h(s.dbapi.NotFound))
 
 	// internal/dbapi: SQL workbench (dashboard, admins)
 	mux.Handle("POST /api/sql/query", h(s.auth.RequireAdmin(s.sqlwb.Query)))

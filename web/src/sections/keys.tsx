@@ -313,9 +313,17 @@ function HowToUse() {
 const apikey = '<key>' // an anon key in browsers; service_role only on servers
 const db = new PostgrestClient('${origin}/v1/db', { headers: { apikey } })
 const { data, error } = await db.from('todos').select('*')`}</pre>
+      <p className="small muted" style={{ marginBottom: 0 }}>
+        Or with <code>supabase-js</code> unchanged: its table and function calls go to <code>{origin}/rest/v1</code>, which
+        answers like <code>/v1/db</code> (sign users in with Truss; pass their session token as <code>accessToken</code>):
+      </p>
+      <pre className="code" aria-label="supabase-js example" data-testid="key-supabase-snippet">{`import { createClient } from '@supabase/supabase-js'
+
+const supabase = createClient('${origin}', '<key>')
+const { data, error } = await supabase.from('todos').select('*')`}</pre>
       <p className="small muted">
         Typed queries: <code>truss gen types typescript &gt; database.types.ts</code>, then{' '}
-        <code>new PostgrestClient&lt;Database&gt;(…)</code>.
+        <code>new PostgrestClient&lt;Database&gt;(…)</code> or <code>createClient&lt;Database&gt;(…)</code>.
       </p>
       <p className="small muted" style={{ marginBottom: 0 }}>
         <code>anon</code> sees only what you <code>GRANT</code> it and what row-level security policies allow; an anon key with a
