@@ -43,22 +43,25 @@ func (e *env) fixture() {
 	`)
 }
 
+// ids reads path (which selects id) and lists the ids it answers: "1,3".
+func (e *env) ids(key, path string) string {
+	e.t.Helper()
+	var rows []struct {
+		ID int `json:"id"`
+	}
+	e.must(200, "GET", path, key, nil).json(e.t, &rows)
+	var s []string
+	for _, r := range rows {
+		s = append(s, itoa(r.ID))
+	}
+	return strings.Join(s, ",")
+}
+
 func TestReadFiltersOrderSelect(t *testing.T) {
 	e := newEnv(t, nil)
 	e.fixture()
 	_, sk := e.tenantKey(apikey.ServiceRole)
-	ids := func(q string, headers ...string) string {
-		t.Helper()
-		var rows []struct {
-			ID int `json:"id"`
-		}
-		e.must(200, "GET", "/v1/db/posts?select=id&"+q, sk, nil, headers...).json(t, &rows)
-		var s []string
-		for _, r := range rows {
-			s = append(s, itoa(r.ID))
-		}
-		return strings.Join(s, ",")
-	}
+	ids := func(q string) string { t.Helper(); return e.ids(sk, "/v1/db/posts?select=id&"+q) }
 	cases := map[string]string{
 		"id=eq.1&order=id":                  "1",
 		"id=neq.1&order=id":                 "2,3,4",

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/trussdev/truss/internal/apikey"
 )
@@ -109,12 +110,8 @@ type pipeResult struct {
 	affected int64
 }
 
-// pipelinedTx is pipelined in an explicit transaction that end decides
-// from the results: committed when it returns true, rolled back when it
-// returns false or an error (which is then the answer). It costs two more
-// round trips (BEGIN, and COMMIT or ROLLBACK), so only writes with
-// Prefer: tx=rollback or max-affected take it.
-func (s *Service) pipelinedTx(ctx context.Context, c *apikey.Caller, stmts []stmt, execOnly []bool, end func([]pipeResult) (bool, error)) ([]pipeResult, error) {
+// acquire takes a connection of the API pool (as the authenticator role).
+func (s *Service) acquire(ctx context.Context) (*pgxpool.Conn, error) {
 	api, _, err := s.pools(ctx)
 	if err != nil {
 		return nil, err
@@ -122,6 +119,19 @@ func (s *Service) pipelinedTx(ctx context.Context, c *apikey.Caller, stmts []stm
 	conn, err := api.Acquire(ctx)
 	if err != nil {
 		return nil, pgError(err)
+	}
+	return conn, nil
+}
+
+// pipelinedTx is pipelined in an explicit transaction that end decides
+// from the results: committed when it returns true, rolled back when it
+// returns false or an error (which is then the answer). It costs two more
+// round trips (BEGIN, and COMMIT or ROLLBACK), so only writes with
+// Prefer: tx=rollback or max-affected take it.
+func (s *Service) pipelinedTx(ctx context.Context, c *apikey.Caller, stmts []stmt, execOnly []bool, end func([]pipeResult) (bool, error)) ([]pipeResult, error) {
+	conn, err := s.acquire(ctx)
+	if err != nil {
+		return nil, err
 	}
 	defer conn.Release()
 	pc := conn.Conn().PgConn()
@@ -151,13 +161,9 @@ func (s *Service) pipelinedTx(ctx context.Context, c *apikey.Caller, stmts []stm
 }
 
 func (s *Service) pipelined(ctx context.Context, c *apikey.Caller, stmts []stmt, execOnly []bool) ([]pipeResult, error) {
-	api, _, err := s.pools(ctx)
+	conn, err := s.acquire(ctx)
 	if err != nil {
 		return nil, err
-	}
-	conn, err := api.Acquire(ctx)
-	if err != nil {
-		return nil, pgError(err)
 	}
 	defer conn.Release()
 	out, err := runBatch(ctx, conn.Conn(), setupParams(c, s.opts.StatementTimeout), stmts, execOnly)
