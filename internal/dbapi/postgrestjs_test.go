@@ -27,7 +27,7 @@ func nodeDeps(t *testing.T) (node, dir string) {
 		t.Fatal("npm is not installed: this test installs @supabase/postgrest-js with npm ci; install npm")
 	}
 	dir, _ = filepath.Abs(filepath.Join("testdata", "postgrestjs"))
-	for _, pkg := range []string{"@supabase/postgrest-js", "@supabase/supabase-js", "ws", "typescript"} {
+	for _, pkg := range []string{"@supabase/postgrest-js", "@supabase/supabase-js", "ws", "@apidevtools/swagger-parser", "typescript"} {
 		if _, err := os.Stat(filepath.Join(dir, "node_modules", pkg, "package.json")); err == nil {
 			continue
 		}

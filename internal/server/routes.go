@@ -160,6 +160,7 @@ func (s *Server) routes() *http.ServeMux {
 	// Auto-REST and RPC answer under /v1/db and, the same, under /rest/v1:
 	// where supabase-js's createClient(TRUSS_PUBLIC_URL, key) sends them.
 	for _, base := range []string{"/v1/db", "/rest/v1"} {
+		mux.Handle("GET "+base+"/{$}", db(s.dbapi.OpenAPI))
 		mux.Handle("GET "+base+"/{table}", db(s.dbapi.Read))
 		mux.Handle("POST "+base+"/{table}", db(s.dbapi.Insert))
 		mux.Handle("PATCH "+base+"/{table}", db(s.dbapi.Update))
