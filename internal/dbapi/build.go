@@ -638,3 +638,17 @@ func (b *builder) order(alias string, t *Table, terms []postgrest.OrderTerm) (st
 	}
 	return strings.Join(parts, ", "), nil
 }
+
+// rowsJSON is the JSON array (as text) of the rows of alias a; with
+// stripNulls, without the fields whose value is null (nested ones too).
+func rowsJSON(a string, stripNulls bool) string {
+	return stripped("coalesce(json_agg("+a+"), '[]')", stripNulls) + "::text"
+}
+
+// stripped is the JSON expression j without its null fields when strip.
+func stripped(j string, strip bool) string {
+	if strip {
+		return "json_strip_nulls(" + j + ")"
+	}
+	return j
+}

@@ -58,14 +58,16 @@ type prefer struct {
 	merge, ignore  bool
 	missingDefault bool // missing=default: keys a row lacks take the column default
 	// rollback: tx=rollback, the write runs and is rolled back (postgrest-js
-	// .rollback()); maxAffected: max-affected=n, a PATCH or DELETE that
-	// would change more rows changes none (-1: no limit).
+	// .rollback()); maxAffected: max-affected=n, a write that would change
+	// more rows changes none (-1: no limit).
 	rollback    bool
 	maxAffected int64
 	// strict: handling=strict, an unknown preference is an error (unknown
-	// holds the first one).
+	// holds the first one). invalid holds a max-affected that is not a
+	// number of rows: an error either way, since it asked for a guard.
 	strict  bool
 	unknown string
+	invalid string
 	applied []string
 }
 
@@ -96,6 +98,8 @@ func parsePrefer(h http.Header) prefer {
 						p.maxAffected = v
 						break
 					}
+					p.invalid = tok
+					continue
 				}
 				if p.unknown == "" {
 					p.unknown = tok
@@ -108,9 +112,13 @@ func parsePrefer(h http.Header) prefer {
 	return p
 }
 
-// checkStrict refuses, under handling=strict, a preference Truss does not
-// know (PostgREST's rule: lenient by default, ignoring them).
-func (p prefer) checkStrict() error {
+// check refuses a max-affected that is no number of rows and, under
+// handling=strict, a preference Truss does not know (PostgREST's rule:
+// lenient by default, ignoring them).
+func (p prefer) check() error {
+	if p.invalid != "" {
+		return badRequest("invalid_preference", "Invalid preference "+quote(p.invalid)+".", "max-affected takes a number of rows, e.g. max-affected=10.")
+	}
 	if !p.strict || p.unknown == "" {
 		return nil
 	}
@@ -213,7 +221,7 @@ func (s *Service) parseRest(r *http.Request) (*restRequest, error) {
 func (req *restRequest) parseQuery(r *http.Request, q url.Values, skip func(string) bool, rangeHeader bool, maxRows int) error {
 	var err error
 	req.limit, req.prefer, req.maxRows = DefaultLimit, parsePrefer(r.Header), maxRows
-	if err := req.prefer.checkStrict(); err != nil {
+	if err := req.prefer.check(); err != nil {
 		return err
 	}
 	req.selectRaw, req.orderRaw = q.Get("select"), q.Get("order")
@@ -274,12 +282,6 @@ func (req *restRequest) parseQuery(r *http.Request, q url.Values, skip func(stri
 // (or the object media type with it).
 func nullsStripped(h http.Header) bool {
 	return strings.Contains(strings.ReplaceAll(h.Get("Accept"), " ", ""), ";nulls=stripped")
-}
-
-// rowsJSON is the JSON array (as text) of the rows of alias a; with
-// stripNulls, without the fields whose value is null (nested ones too).
-func rowsJSON(a string, stripNulls bool) string {
-	return stripped("coalesce(json_agg("+a+"), '[]')", stripNulls) + "::text"
 }
 
 // embedPage orders and pages the rows of one embedded relation.
@@ -394,12 +396,4 @@ func (req *restRequest) parseRange(r *http.Request, q url.Values, maxRows int, h
 	}
 	req.limit = min(req.limit, maxRows)
 	return nil
-}
-
-// stripped is the JSON expression j without its null fields when strip.
-func stripped(j string, strip bool) string {
-	if strip {
-		return "json_strip_nulls(" + j + ")"
-	}
-	return j
 }

@@ -78,7 +78,7 @@ func (s *Service) RPC(w http.ResponseWriter, r *http.Request) error {
 		sql = "SELECT " + stripped("coalesce(to_json("+call+"), 'null')", strip) + "::text, 1" + from
 	}
 	pref := parsePrefer(r.Header)
-	if err := pref.checkStrict(); err != nil {
+	if err := pref.check(); err != nil {
 		return err
 	}
 	res, err := s.execRPC(r, c, stmt{sql: sql, args: b.args}, pref)

@@ -77,7 +77,7 @@ func TestTxPreferences(t *testing.T) {
 
 	// handling=strict: unknown preferences are refused; lenient (the
 	// default) ignores them.
-	for _, prefer := range []string{"handling=strict, return=everything", "handling=strict, max-affected=-1", "handling=strict,tx=maybe"} {
+	for _, prefer := range []string{"handling=strict, return=everything", "max-affected=-1", "max-affected=ten", "handling=strict,tx=maybe"} {
 		if r := e.do("GET", "/v1/db/posts?select=id", sk, nil, "Prefer", prefer); r.status != 400 || r.errCode(t) != "invalid_preference" {
 			t.Errorf("%s: %d %s", prefer, r.status, r.body)
 		}
