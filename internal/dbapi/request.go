@@ -273,15 +273,15 @@ func (req *restRequest) parseQuery(r *http.Request, q url.Values, skip func(stri
 	accept := r.Header.Get("Accept")
 	req.object = strings.Contains(accept, "application/vnd.pgrst.object+json")
 	req.csv = strings.Contains(accept, "text/csv")
-	req.stripNulls = nullsStripped(r.Header)
+	req.stripNulls = nullsStripped(accept)
 	req.explain, err = parseExplain(accept)
 	return err
 }
 
 // nullsStripped reports Accept: application/vnd.pgrst.array+json;nulls=stripped
 // (or the object media type with it).
-func nullsStripped(h http.Header) bool {
-	return strings.Contains(strings.ReplaceAll(h.Get("Accept"), " ", ""), ";nulls=stripped")
+func nullsStripped(accept string) bool {
+	return strings.Contains(strings.ReplaceAll(accept, " ", ""), ";nulls=stripped")
 }
 
 // embedPage orders and pages the rows of one embedded relation.

@@ -64,7 +64,7 @@ func (s *Service) RPC(w http.ResponseWriter, r *http.Request) error {
 		from = " FROM " + argsFrom
 	}
 	var sql string
-	strip := nullsStripped(r.Header)
+	strip := nullsStripped(r.Header.Get("Accept"))
 	switch {
 	case f.ReturnsVoid:
 		sql = "SELECT 'null', 1 FROM (SELECT " + call + from + ") _x"
