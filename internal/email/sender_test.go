@@ -323,29 +323,15 @@ func TestTimeoutHintOverHTTP(t *testing.T) {
 	}
 }
 
-// silentListener accepts connections and never writes a byte.
+// silentListener is the port of a testenv.SilentListener: it accepts
+// connections and never writes a byte.
 func silentListener(t *testing.T) int {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	_, port, _ := net.SplitHostPort(testenv.SilentListener(t))
+	n, err := strconv.Atoi(port)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				for _, c := range conns {
-					c.Close()
-				}
-				return
-			}
-			conns = append(conns, c)
-		}
-	}()
-	t.Cleanup(func() { ln.Close(); <-done })
-	return ln.Addr().(*net.TCPAddr).Port
+	return n
 }
 
 func TestHealthProbe(t *testing.T) {
