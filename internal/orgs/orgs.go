@@ -545,6 +545,27 @@ func (s *Service) changeOrgMember(ctx context.Context, id, subject, role, caller
 // (manage): the identity then holds exactly that role (201 when it had
 // none, 200 otherwise).
 func (s *Service) PutOrgMember(w http.ResponseWriter, r *http.Request) error {
+	return putMember(w, r, orgRoles, s.orgMemberChange)
+}
+
+// DeleteOrgMember answers DELETE /api/orgs/{id}/members/{subject}
+// (manage): 204, whether or not the identity held a role.
+func (s *Service) DeleteOrgMember(w http.ResponseWriter, r *http.Request) error {
+	return deleteMember(w, r, s.orgMemberChange)
+}
+
+func (s *Service) orgMemberChange(r *http.Request, caller, subject, role string) (bool, error) {
+	return s.changeOrgMember(r.Context(), r.PathValue("id"), subject, role, caller)
+}
+
+// memberChange gives subject role ("": no role) on the organization or
+// project the request names, if caller may manage it; created reports that
+// the subject held no role before.
+type memberChange func(r *http.Request, caller, subject, role string) (created bool, err error)
+
+// putMember answers PUT .../members {"subject", "role"}: the body is
+// checked against roles before change runs.
+func putMember(w http.ResponseWriter, r *http.Request, roles map[string]string, change memberChange) error {
 	p, err := principal(r)
 	if err != nil {
 		return err
@@ -553,19 +574,18 @@ func (s *Service) PutOrgMember(w http.ResponseWriter, r *http.Request) error {
 	if err := httpjson.Decode(r, &body); err != nil {
 		return err
 	}
-	if err := body.validate(orgRoles); err != nil {
+	if err := body.validate(roles); err != nil {
 		return err
 	}
-	created, err := s.changeOrgMember(r.Context(), r.PathValue("id"), body.Subject, body.Role, p.IdentityID)
+	created, err := change(r, p.IdentityID, body.Subject, body.Role)
 	if err != nil {
 		return err
 	}
 	return writeMember(w, created, Member{Subject: body.Subject, Role: body.Role})
 }
 
-// DeleteOrgMember answers DELETE /api/orgs/{id}/members/{subject}
-// (manage): 204, whether or not the identity held a role.
-func (s *Service) DeleteOrgMember(w http.ResponseWriter, r *http.Request) error {
+// deleteMember answers DELETE .../members/{subject}: 204.
+func deleteMember(w http.ResponseWriter, r *http.Request, change memberChange) error {
 	p, err := principal(r)
 	if err != nil {
 		return err
@@ -574,7 +594,7 @@ func (s *Service) DeleteOrgMember(w http.ResponseWriter, r *http.Request) error 
 	if err != nil {
 		return err
 	}
-	if _, err := s.changeOrgMember(r.Context(), r.PathValue("id"), subject, "", p.IdentityID); err != nil {
+	if _, err := change(r, p.IdentityID, subject, ""); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -174,46 +174,19 @@ func (s *Service) ListProjectMembers(w http.ResponseWriter, r *http.Request) err
 // "role": owner|editor|viewer} (manage on the project, which the
 // organization's owners and admins have by inheritance).
 func (s *Service) PutProjectMember(w http.ResponseWriter, r *http.Request) error {
-	pr, err := principal(r)
-	if err != nil {
-		return err
-	}
-	var body memberBody
-	if err := httpjson.Decode(r, &body); err != nil {
-		return err
-	}
-	if err := body.validate(projectRoles); err != nil {
-		return err
-	}
-	_, t, err := s.gatedProject(r, pr.IdentityID, "manage")
-	if err != nil {
-		return err
-	}
-	created, err := s.setRole(r.Context(), t, projectRoles, body.Subject, body.Role, pr.IdentityID, false)
-	if err != nil {
-		return err
-	}
-	return writeMember(w, created, Member{Subject: body.Subject, Role: body.Role})
+	return putMember(w, r, projectRoles, s.projectMemberChange)
 }
 
 // DeleteProjectMember answers DELETE /api/projects/{id}/members/{subject}
 // (manage): 204.
 func (s *Service) DeleteProjectMember(w http.ResponseWriter, r *http.Request) error {
-	pr, err := principal(r)
+	return deleteMember(w, r, s.projectMemberChange)
+}
+
+func (s *Service) projectMemberChange(r *http.Request, caller, subject, role string) (bool, error) {
+	_, t, err := s.gatedProject(r, caller, "manage")
 	if err != nil {
-		return err
+		return false, err
 	}
-	subject, err := subjectID(r.PathValue("subject"), "subject")
-	if err != nil {
-		return err
-	}
-	_, t, err := s.gatedProject(r, pr.IdentityID, "manage")
-	if err != nil {
-		return err
-	}
-	if _, err := s.setRole(r.Context(), t, projectRoles, subject, "", pr.IdentityID, false); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.setRole(r.Context(), t, projectRoles, subject, role, caller, false)
 }
