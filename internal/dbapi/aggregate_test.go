@@ -81,6 +81,14 @@ func TestAggregates(t *testing.T) {
 		r.header.Get("Content-Range") != "0-2/3" {
 		t.Errorf("rpc: %v %q", got, r.header.Get("Content-Range"))
 	}
+	// Three rows in one group: the count is of groups, not of the rows.
+	got, r = get("/v1/db/rpc/popular?min_views=1&select=published,count()", "Prefer", "count=exact")
+	if !reflect.DeepEqual(got, []map[string]any{{"published": true, "count": 3.0}}) || r.header.Get("Content-Range") != "0-0/1" {
+		t.Errorf("rpc, one group: %v %q", got, r.header.Get("Content-Range"))
+	}
+	if r := e.do("GET", "/v1/db/rpc/popular?min_views=1&select=title.sum()", sk, nil); r.status != 400 || r.errCode(t) != "invalid_aggregate" {
+		t.Errorf("rpc, sum of text: %d %s", r.status, r.body)
+	}
 	// A column named like an aggregate is still a column, and rel(count())
 	// still embeds.
 	e.exec(`CREATE TABLE tallies (id int PRIMARY KEY, count int NOT NULL); INSERT INTO tallies VALUES (1, 7), (2, 8)`)
