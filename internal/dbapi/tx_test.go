@@ -67,7 +67,10 @@ func TestTxPreferences(t *testing.T) {
 	if r := e.do("PATCH", "/v1/db/posts?author_id=eq.1&select=id", sk, map[string]any{"views": 1}, "Prefer", "max-affected=1, return=representation"); r.status != 400 || r.errCode(t) != "max_affected_exceeded" {
 		t.Errorf("PATCH over max-affected: %d %s", r.status, r.body)
 	}
-	if title("1") != "Hello" || title("2") != "Draft" {
+	if r := e.do("POST", "/v1/db/canary", sk, []map[string]any{{"id": 30}, {"id": 31}}, "Prefer", "max-affected=1"); r.status != 400 || r.errCode(t) != "max_affected_exceeded" {
+		t.Errorf("insert over max-affected: %d %s", r.status, r.body)
+	}
+	if title("1") != "Hello" || title("2") != "Draft" || canaries() != 1 {
 		t.Errorf("a write over max-affected changed rows")
 	}
 	r = e.must(204, "PATCH", "/v1/db/posts?author_id=eq.1", sk, map[string]any{"title": "Ada's"}, "Prefer", "max-affected=2")
